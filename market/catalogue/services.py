@@ -1,0 +1,241 @@
+"""Reference data: loading it, and looking places and commodities up."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from market.catalogue.models import (
+    HOME_PROVINCE_CODE,
+    Commodity,
+    CommodityAlias,
+    Province,
+    Unit,
+    Ward,
+)
+from market.extensions import db
+from market.text import fold
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+CATEGORY_LABELS = {
+    "lua_gao": _l("Rice and paddy"),
+    "cay_cong_nghiep": _l("Industrial crops"),
+    "cay_an_qua": _l("Fruit"),
+    "rau_mau": _l("Vegetables and field crops"),
+    "chan_nuoi": _l("Livestock and poultry"),
+    "thuy_san": _l("Fisheries"),
+    "lam_san": _l("Forest products"),
+    "duoc_lieu": _l("Medicinal plants"),
+    "vat_tu": _l("Farm inputs"),
+}
+
+WARD_TYPE_LABELS = {"xa": _l("commune"), "phuong": _l("ward"), "dac_khu": _l("special zone")}
+
+
+@dataclass
+class LoadReport:
+    """What one load changed, per table: a second identical load reports nothing new."""
+
+    inserted: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return any(self.inserted.values()) or any(self.updated.values())
+
+    def summary(self) -> str:
+        tables = sorted(set(self.inserted) | set(self.updated))
+        return ", ".join(
+            f"{t}: +{self.inserted.get(t, 0)} ~{self.updated.get(t, 0)}" for t in tables
+        )
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (DATA_DIR / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _float(value: str) -> float | None:
+    return float(value) if value.strip() else None
+
+
+def _upsert(model: type, key: str, records: Iterable[dict], report: LoadReport) -> dict:
+    """Insert missing rows and update changed ones; touch nothing that is already equal."""
+    table = model.__tablename__
+    existing = {getattr(obj, key): obj for obj in db.session.scalars(select(model))}
+    inserted = updated = 0
+    for record in records:
+        obj = existing.get(record[key])
+        if obj is None:
+            obj = model(**record)
+            db.session.add(obj)
+            existing[record[key]] = obj
+            inserted += 1
+            continue
+        changed = False
+        for attr, value in record.items():
+            if getattr(obj, attr) != value:
+                setattr(obj, attr, value)
+                changed = True
+        updated += changed
+    report.inserted[table] = inserted
+    report.updated[table] = updated
+    db.session.flush()
+    return existing
+
+
+def load_reference_data() -> LoadReport:
+    """Load provinces, wards, units and commodities from market/data; safe to run repeatedly."""
+    report = LoadReport()
+    _upsert(
+        Province,
+        "code",
+        (
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "name_folded": fold(r["name"]),
+                "lat": _float(r["lat"]),
+                "lon": _float(r["lon"]),
+            }
+            for r in _rows("vn_provinces.csv")
+        ),
+        report,
+    )
+    home = {r["code"]: r for r in _rows("quang_tri_units.csv")}
+    wards = []
+    for r in _rows("vn_wards.csv"):
+        extra = home.get(r["code"], {})
+        wards.append(
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "name_folded": fold(r["name"]),
+                "type": r["type"],
+                "province_code": r["province_code"],
+                "lat": _float(r["lat"]),
+                "lon": _float(r["lon"]),
+                "former_district": extra.get("former_district") or None,
+                "merged_from": extra.get("merged_from") or None,
+                "area_km2": _float(extra.get("area_km2", "")),
+            }
+        )
+    _upsert(Ward, "code", wards, report)
+    _upsert(
+        Unit,
+        "code",
+        (
+            {
+                "code": r["code"],
+                "name_vi": r["name_vi"],
+                "name_en": r["name_en"],
+                "kind": r["kind"],
+                "factor_to_base": Decimal(r["factor_to_base"]) if r["factor_to_base"] else None,
+                "base_unit": r["base_unit"],
+                "notes": r["notes"] or None,
+            }
+            for r in _rows("units.csv")
+        ),
+        report,
+    )
+    commodity_rows = _rows("commodities.csv")
+    commodities = _upsert(
+        Commodity,
+        "code",
+        (
+            {
+                "code": r["code"],
+                "name_vi": r["name_vi"],
+                "name_en": r["name_en"],
+                "name_folded": fold(r["name_vi"]),
+                "category": r["category"],
+                "default_unit_code": r["default_unit"],
+            }
+            for r in commodity_rows
+        ),
+        report,
+    )
+    _load_aliases(commodity_rows, commodities, report)
+    return report
+
+
+def _load_aliases(rows: list[dict], commodities: dict[str, Commodity], report: LoadReport) -> None:
+    existing = {(a.commodity_id, a.alias) for a in db.session.scalars(select(CommodityAlias))}
+    inserted = 0
+    for r in rows:
+        commodity = commodities[r["code"]]
+        names = [r["name_vi"], *r["common_aliases_vi"].split(";")]
+        for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+            if (commodity.id, name) in existing:
+                continue
+            db.session.add(
+                CommodityAlias(commodity_id=commodity.id, alias=name, alias_folded=fold(name))
+            )
+            existing.add((commodity.id, name))
+            inserted += 1
+    report.inserted["commodity_alias"] = inserted
+    report.updated["commodity_alias"] = 0
+    db.session.flush()
+
+
+def home_wards() -> list[Ward]:
+    """The communes and wards of Quảng Trị, by name."""
+    return list(
+        db.session.scalars(
+            select(Ward).where(Ward.province_code == HOME_PROVINCE_CODE).order_by(Ward.name_folded)
+        )
+    )
+
+
+def wards_of(province_code: str) -> list[Ward]:
+    return list(
+        db.session.scalars(
+            select(Ward).where(Ward.province_code == province_code).order_by(Ward.name_folded)
+        )
+    )
+
+
+def provinces() -> list[Province]:
+    """Provinces, the home province first, then by name."""
+    rows = list(db.session.scalars(select(Province).order_by(Province.name_folded)))
+    return sorted(rows, key=lambda p: p.code != HOME_PROVINCE_CODE)
+
+
+def get_ward(code: str | None) -> Ward | None:
+    return db.session.get(Ward, code) if code else None
+
+
+def commodities() -> list[Commodity]:
+    return list(db.session.scalars(select(Commodity).order_by(Commodity.category, Commodity.id)))
+
+
+def get_commodity(commodity_id: int | None) -> Commodity | None:
+    return db.session.get(Commodity, commodity_id) if commodity_id else None
+
+
+def commodity_label(commodity: Commodity) -> str:
+    return commodity.name(str(get_locale() or "vi"))
+
+
+def find_commodities(*, query: str, limit: int = 20) -> list[Commodity]:
+    """Accent-insensitive search over names and aliases ("ca phe" finds "Cà phê")."""
+    needle = fold(query)
+    if not needle:
+        return []
+    pattern = f"%{needle}%"
+    ids = select(CommodityAlias.commodity_id).where(CommodityAlias.alias_folded.like(pattern))
+    stmt = (
+        select(Commodity)
+        .where((Commodity.name_folded.like(pattern)) | Commodity.id.in_(ids))
+        .order_by(Commodity.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))

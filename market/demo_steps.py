@@ -1,0 +1,3 @@
+"""Import the modules that register demo steps (each domain adds its own line)."""
+
+import market.demo  # noqa: F401

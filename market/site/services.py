@@ -1,0 +1,37 @@
+"""What the home page shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from market.catalogue.models import HOME_PROVINCE_CODE, Commodity, Ward
+from market.extensions import db
+from market.orgs.models import Organisation, OrganisationKind, OrganisationStatus
+
+
+def home_summary() -> dict[str, Any]:
+    verified = Organisation.status == OrganisationStatus.verified
+    by_kind = dict.fromkeys(OrganisationKind, 0)
+    by_kind.update(
+        db.session.execute(
+            select(Organisation.kind, func.count(Organisation.id))
+            .where(verified)
+            .group_by(Organisation.kind)
+        ).all()
+    )
+    recent = db.session.scalars(
+        select(Organisation)
+        .where(verified)
+        .order_by(Organisation.status_changed_at.desc(), Organisation.id.desc())
+        .limit(6)
+    ).all()
+    return {
+        "organisations_by_kind": by_kind,
+        "recent_organisations": recent,
+        "commune_count": db.session.scalar(
+            select(func.count(Ward.code)).where(Ward.province_code == HOME_PROVINCE_CODE)
+        ),
+        "commodity_count": db.session.scalar(select(func.count(Commodity.id))),
+    }

@@ -1,0 +1,58 @@
+"""The home page, the language switch and the health check."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import text
+
+from market.accounts.services import update_profile
+from market.extensions import db
+from market.site.i18n import LOCALE_COOKIE
+from market.site.services import home_summary
+
+bp = Blueprint("site", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template("site/home.html", **home_summary())
+
+
+@bp.post("/language")
+def set_language():
+    locale = request.form.get("locale", "")
+    if locale in current_app.config["MARKET_LOCALES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            update_profile(
+                user=current_user, name=current_user.name, phone=current_user.phone, locale=locale
+            )
+            db.session.commit()
+    target = request.form.get("next") or url_for("site.home")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("site.home")
+    response = redirect(target)
+    response.set_cookie(
+        LOCALE_COOKIE,
+        session.get("locale", "vi"),
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+    )
+    return response
+
+
+@bp.get("/healthz")
+def healthz():
+    db.session.execute(text("SELECT 1"))
+    return jsonify({"status": "ok"})
