@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from market.accounts.models import Role, User
 from market.accounts.services import hash_password
+from market.audit.services import record
 from market.catalogue.models import Commodity
 from market.db import utcnow
 from market.extensions import db
@@ -278,6 +279,9 @@ def organisations() -> str | None:
             organisation.status_changed_at = utcnow() - timedelta(days=30 - index)
             organisation.status_changed_by_id = official.id
         db.session.add(organisation)
+        if organisation.status == OrganisationStatus.verified:
+            db.session.flush()
+            record(actor=official, action="organisation.verified", subject=organisation)
         db.session.add(
             Membership(
                 user=_user(f"{slug.replace('-', '.')[:40]}@example.com", owner),
