@@ -130,3 +130,40 @@ def test_profile_language_choice(client, member) -> None:
     )
     assert "Your profile is saved." in response.get_data(as_text=True)
     assert "My account" in client.get("/account").get_data(as_text=True)
+
+
+def test_limits_are_shared_between_processes_through_redis(app, tmp_path) -> None:
+    """Two web processes with Redis storage count together: the 11th try is refused anywhere."""
+    import secrets
+
+    import redis
+
+    from tests.conftest import make_test_app
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError:
+        import pytest
+
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    from market.extensions import db, limiter
+
+    # Flask-Limiter keeps its storage on the (shared) extension object: put it back afterwards.
+    saved = (limiter._storage, limiter._limiter)
+    apps = [
+        make_test_app(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_STORAGE_URI=url)
+        for _ in range(2)
+    ]
+    email = f"guess-{secrets.token_hex(4)}@example.com"
+    first, second = (a.test_client() for a in apps)
+    try:
+        for _ in range(10):
+            assert first.post("/login", data={"email": email, "password": "x" * 9}).status_code == 200
+        assert second.post("/login", data={"email": email, "password": "x" * 9}).status_code == 429
+    finally:
+        limiter.reset()
+        limiter._storage, limiter._limiter = saved
+        for a in apps:
+            with a.app_context():
+                db.engine.dispose()
