@@ -10,8 +10,9 @@ MO     := $(PO:.po=.mo)
 run: install translations
 	$(BIN)/market init
 	$(BIN)/market demo --if-empty
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"
-	$(BIN)/market run --host 127.0.0.1 --port 5000
+	@echo "Serving on http://127.0.0.1:5000 with the scheduler alongside (Ctrl+C stops both)"
+	$(BIN)/market scheduler & pid=$$!; trap 'kill $$pid 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/market run --host 127.0.0.1 --port 5000
 
 test: install-test translations
 	$(BIN)/python -m pytest
@@ -25,7 +26,7 @@ format: install-test
 	$(BIN)/ruff format .
 
 bench: install-test translations
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH)
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

@@ -64,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from market.accounts.views import bp as accounts_bp
     from market.admin.views import bp as admin_bp
+    from market.alerts.views import bp as alerts_bp
     from market.catalogue.api import bp as catalogue_api_bp
     from market.orgs.views import bp as orgs_bp
     from market.site import init_site
@@ -74,4 +75,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(alerts_bp)
     app.register_blueprint(catalogue_api_bp)

@@ -83,6 +83,90 @@ def create_user_command(email: str, role: str, name: str | None, password: str |
         click.echo(f"Password: {generated}")
 
 
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the periodic jobs (one process per installation; blocks)."""
+    import logging
+    import signal
+
+    from flask import current_app
+
+    from jobs import build_scheduler
+
+    # APScheduler announces every run at INFO; our runner already logs each outcome.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    app = current_app._get_current_object()
+    scheduler = build_scheduler(app)
+    db.session.remove()
+
+    def stop(_signum: int, _frame: object) -> None:
+        scheduler.shutdown()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"Scheduler {scheduler.holder} starting")
+    scheduler.start()
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Run or list the scheduler's jobs."""
+
+
+@jobs_group.command("list")
+@with_appcontext
+def jobs_list() -> None:
+    from jobs.runner import JOBS
+    from market.scheduler.services import last_runs
+
+    runs = last_runs()
+    for name, spec in sorted(JOBS.items()):
+        run = runs.get(name)
+        last = f"{run.started_at:%Y-%m-%d %H:%M} {run.status}" if run else "never run"
+        click.echo(f"{name:20} {spec.description}  [{last}]")
+
+
+@jobs_group.command("run")
+@click.argument("name")
+@with_appcontext
+def jobs_run(name: str) -> None:
+    """Run one job now, in the foreground."""
+    from flask import current_app
+
+    from jobs.runner import JOBS, run_job
+
+    if name not in JOBS:
+        raise click.ClickException(f"no job {name!r}; known: {', '.join(sorted(JOBS))}")
+    db.session.remove()
+    outcome = run_job(current_app._get_current_object(), name, holder="cli")
+    click.echo(f"{name}: {'ok' if outcome.ok else 'FAILED'} in {outcome.duration_ms} ms")
+    if outcome.message:
+        click.echo(outcome.message)
+    if not outcome.ok:
+        raise SystemExit(1)
+
+
+@click.group("alerts")
+def alerts_group() -> None:
+    """E-mail delivery."""
+
+
+@alerts_group.command("send")
+@with_appcontext
+def alerts_send() -> None:
+    """Deliver every queued e-mail that is due, now."""
+    from market.alerts.services import deliver_outbox
+
+    report = deliver_outbox()
+    click.echo(f"Outbox: {report}")
+    for error in report.errors:
+        click.echo(f"  {error}")
+
+
+main.add_command(scheduler_command)
+main.add_command(jobs_group)
+main.add_command(alerts_group)
 main.add_command(init_command)
 main.add_command(demo_command)
 main.add_command(users)

@@ -77,6 +77,15 @@ def load_settings(overrides: dict | None = None) -> dict:
         "MARKET_TOKEN_MAX_AGE": 3 * 24 * 3600,
         "MARKET_LOGIN_LIMITS": "10 per minute",
         "MARKET_PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
+        # E-mail delivery and the scheduler process.
+        "MARKET_OUTBOX_INTERVAL_SECONDS": int(_env("OUTBOX_INTERVAL_SECONDS", "60")),
+        "MARKET_OUTBOX_BATCH": int(_env("OUTBOX_BATCH", "200")),
+        "MARKET_OUTBOX_MAX_ATTEMPTS": int(_env("OUTBOX_MAX_ATTEMPTS", "8")),
+        "MARKET_OUTBOX_BACKOFF_SECONDS": int(_env("OUTBOX_BACKOFF_SECONDS", "60")),
+        "MARKET_OUTBOX_LEASE_SECONDS": int(_env("OUTBOX_LEASE_SECONDS", "300")),
+        "MARKET_SCHEDULER_HEARTBEAT_SECONDS": int(_env("SCHEDULER_HEARTBEAT_SECONDS", "30")),
+        "MARKET_SCHEDULER_LOCK_TTL_SECONDS": int(_env("SCHEDULER_LOCK_TTL_SECONDS", "120")),
+        "MARKET_MISFIRE_GRACE_SECONDS": int(_env("MISFIRE_GRACE_SECONDS", "600")),
     }
     settings.update(overrides)
     return settings

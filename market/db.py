@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,6 +76,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # With WAL, NORMAL is safe against corruption and skips an fsync per commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     with contextlib.suppress(sqlite3.OperationalError):  # in-memory databases
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
@@ -81,7 +85,35 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
+    """BEGIN IMMEDIATE for transactions that may write, plain BEGIN for page views.
+
+    A deferred transaction that reads and then writes fails at once ("database is locked",
+    not retried by busy_timeout) if another connection committed in between; taking the write
+    lock first makes it wait instead. Readers keep plain BEGIN, so WAL lets them run alongside.
+    """
     if conn.dialect.name != "sqlite":
         return
-    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    immediate = conn.get_execution_options().get("sqlite_immediate", False) or _writing_request()
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _writing_request() -> bool:
+    """Everything but a plain page view may write: form posts, jobs, commands."""
+    from flask import g, has_request_context, request
+
+    if not has_request_context():
+        return True
+    return request.method not in ("GET", "HEAD", "OPTIONS") or g.get("market_writes", False)
+
+
+def writes(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a GET view that writes (following an e-mailed link), for BEGIN IMMEDIATE."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from flask import g
+
+        g.market_writes = True
+        return view(*args, **kwargs)
+
+    return wrapper

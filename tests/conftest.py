@@ -174,6 +174,7 @@ class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     refuse: set[str] = field(default_factory=set)
+    port: int = 0
 
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
@@ -210,6 +211,7 @@ def smtp_server(app: Flask) -> Iterator[Mailbox]:
     mailbox = Mailbox()
     controller = Controller(_Handler(mailbox), hostname="127.0.0.1", port=free_port())
     controller.start()
+    mailbox.port = controller.port
     saved = {
         k: app.config[k] for k in ("MARKET_SMTP_HOST", "MARKET_SMTP_PORT", "MARKET_SMTP_SECURITY")
     }
@@ -221,6 +223,14 @@ def smtp_server(app: Flask) -> Iterator[Mailbox]:
     finally:
         controller.stop()
         app.config.update(saved)
+
+
+def deliver(app: Flask):
+    """Run the outbox sender once, as the scheduler would."""
+    from market.alerts.services import deliver_outbox
+
+    with app.app_context():
+        return deliver_outbox()
 
 
 # Accounts to act as ------------------------------------------------------------------------

@@ -8,17 +8,18 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from market.accounts.models import Role, User
-from market.alerts import mailer
+from market.alerts.services import queue_email
 from market.db import utcnow
 from market.errors import DomainError
 from market.extensions import db
 from market.orgs.models import Membership, OrganisationKind
+from market.urls import absolute_url
 
 _hasher = PasswordHasher()
 
@@ -105,11 +106,6 @@ def read_token(purpose: str, token: str) -> User:
     return user
 
 
-def absolute_url(endpoint: str, **values: Any) -> str:
-    """Links in e-mails start from MARKET_BASE_URL, whatever host the request came from."""
-    return current_app.config["MARKET_BASE_URL"] + url_for(endpoint, _external=False, **values)
-
-
 # Sign-up and verification ------------------------------------------------------------------
 
 
@@ -151,10 +147,21 @@ def sign_up(
     return user
 
 
+def _queue_account_email(user: User, *, template: str, purpose: str) -> None:
+    token = make_token(purpose, user)
+    endpoint = "accounts.verify_email" if purpose == VERIFY_EMAIL else "accounts.reset_password"
+    queue_email(
+        user=user,
+        kind="account",
+        template=template,
+        # Each link is its own e-mail (a new request makes a new link), never the same one twice.
+        dedupe_key=f"{purpose}:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:24]}",
+        link=absolute_url(endpoint, token=token),
+    )
+
+
 def send_verification_email(*, user: User) -> None:
-    link = absolute_url("accounts.verify_email", token=make_token(VERIFY_EMAIL, user))
-    rendered = mailer.render_email("verify_email", locale=user.locale, user=user, link=link)
-    mailer.send_now(to=user.email, rendered=rendered)
+    _queue_account_email(user, template="verify_email", purpose=VERIFY_EMAIL)
 
 
 def resend_verification(*, email: str) -> None:
@@ -199,9 +206,7 @@ def request_password_reset(*, email: str) -> None:
     user = get_user_by_email(email)
     if user is None or not user.active:
         return
-    link = absolute_url("accounts.reset_password", token=make_token(RESET_PASSWORD, user))
-    rendered = mailer.render_email("reset_password", locale=user.locale, user=user, link=link)
-    mailer.send_now(to=user.email, rendered=rendered)
+    _queue_account_email(user, template="reset_password", purpose=RESET_PASSWORD)
 
 
 def _set_password(user: User, password: str) -> None:

@@ -26,6 +26,7 @@ from market.accounts.forms import (
     ResetPasswordForm,
     SignUpForm,
 )
+from market.db import writes
 from market.errors import DomainError
 from market.extensions import db, limiter
 from market.forms import show_error
@@ -84,6 +85,7 @@ def signup_sent():
 
 
 @bp.get("/verify/<token>")
+@writes
 def verify_email(token: str):
     try:
         user = services.verify_email(token=token)

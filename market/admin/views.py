@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.admin import services
+from market.alerts import services as alerts
 from market.audit.services import recent_events
 from market.errors import DomainError
 from market.extensions import db
@@ -121,3 +122,27 @@ def check_certification(certification_id: int):
 @login_required
 def audit_log():
     return render_template("admin/audit.html", events=services.audit_log(actor=current_user))
+
+
+@bp.get("/outbox")
+@login_required
+def outbox():
+    from market.scheduler import services as scheduler
+
+    summary = alerts.outbox_summary(actor=current_user)
+    return render_template(
+        "admin/outbox.html",
+        **summary,
+        lock=scheduler.lock_holder(),
+        runs=scheduler.last_runs(),
+    )
+
+
+@bp.post("/outbox/retry")
+@login_required
+def retry_outbox():
+    message_id = request.form.get("message_id", type=int)
+    count = alerts.retry_failed(actor=current_user, message_id=message_id)
+    db.session.commit()
+    flash(_("%(n)d e-mails are queued again.", n=count), "success")
+    return redirect(url_for("admin.outbox"))

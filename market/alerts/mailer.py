@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import smtplib
 import ssl
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,26 +38,45 @@ def render_email(template: str, *, locale: str, **context: object) -> RenderedEm
     )
 
 
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """A message ready for the wire: envelope addresses and the MIME bytes."""
+
+    sender: str
+    recipient: str
+    data: bytes
+    message_id: str
+
+
 def build_message(
     *, to: str, rendered: RenderedEmail, message_id: str | None = None
-) -> EmailMessage:
+) -> OutgoingEmail:
+    """A multipart/alternative message (text, then HTML), UTF-8 throughout.
+
+    Built with the classic ``email.mime`` API: several times faster than ``EmailMessage``'s
+    header registry, which matters when the sender works through thousands of messages.
+    """
     config = current_app.config
-    msg = EmailMessage()
-    msg["From"] = config["MARKET_MAIL_FROM"]
+    name, sender = parseaddr(config["MARKET_MAIL_FROM"])
+    msg = MIMEMultipart("alternative")
+    msg["From"] = formataddr((str(Header(name, "utf-8")), sender)) if name else sender
     msg["To"] = to
-    msg["Subject"] = rendered.subject
+    msg["Subject"] = Header(rendered.subject, "utf-8")
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = message_id or make_msgid(domain=_mail_domain())
-    for name, value in rendered.headers.items():
-        msg[name] = value
-    msg.set_content(rendered.text)
-    msg.add_alternative(rendered.html, subtype="html")
-    return msg
+    message_id = message_id or make_msgid(domain=_mail_domain())
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"
+    for header, value in rendered.headers.items():
+        msg[header] = value
+    msg.attach(MIMEText(rendered.text, "plain", "utf-8"))
+    msg.attach(MIMEText(rendered.html, "html", "utf-8"))
+    # SMTP wants CRLF line ends; smtplib sends bytes as they are.
+    data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+    return OutgoingEmail(sender=sender, recipient=to, data=data, message_id=message_id)
 
 
 def _mail_domain() -> str:
-    sender = current_app.config["MARKET_MAIL_FROM"]
-    return sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
+    return parseaddr(current_app.config["MARKET_MAIL_FROM"])[1].rsplit("@", 1)[-1] or "localhost"
 
 
 def smtp_configured() -> bool:
@@ -90,10 +108,10 @@ class Delivery:
     answer: str = ""
 
 
-def deliver(conn: smtplib.SMTP, msg: EmailMessage) -> Delivery:
+def deliver(conn: smtplib.SMTP, msg: OutgoingEmail) -> Delivery:
     """Send one message on an open connection and classify the server's answer."""
     try:
-        refused = conn.send_message(msg)
+        refused = conn.sendmail(msg.sender, [msg.recipient], msg.data)
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
         return Delivery(False, permanent=code >= 500, answer=f"{code} {_decode(text)}")
@@ -111,17 +129,3 @@ def deliver(conn: smtplib.SMTP, msg: EmailMessage) -> Delivery:
 
 def _decode(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def send_now(*, to: str, rendered: RenderedEmail) -> None:
-    """Send one message straight away; without an SMTP server, write it to the log instead."""
-    msg = build_message(to=to, rendered=rendered)
-    if not smtp_configured():
-        log.info(
-            "E-mail (no MARKET_SMTP_HOST set) to %s: %s\n%s", to, rendered.subject, rendered.text
-        )
-        return
-    with open_smtp() as conn:
-        result = deliver(conn, msg)
-    if not result.ok:
-        log.warning("E-mail to %s refused: %s", to, result.answer)

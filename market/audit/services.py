@@ -29,21 +29,28 @@ def record(
     subject: Any,
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
+    subject_type: str | None = None,
 ) -> AuditEvent:
     """Write one audit event in the caller's transaction (so it exists only if the action does)."""
     event = AuditEvent(
         actor_id=actor.id if actor else None,
         action=action,
-        subject_type=type(subject).__tablename__,
+        subject_type=subject_type or type(subject).__tablename__,
         subject_id=getattr(subject, "id", None),
-        subject_label=str(getattr(subject, "name", None) or getattr(subject, "number", ""))[:200]
-        or None,
+        subject_label=_label(subject),
         reason=reason,
         detail=detail,
     )
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def _label(subject: Any) -> str | None:
+    for attr in ("name", "number", "title", "subject"):
+        if value := getattr(subject, attr, None):
+            return str(value)[:200]
+    return None
 
 
 def recent_events(*, limit: int = 200, subject: Any | None = None) -> list[AuditEvent]:

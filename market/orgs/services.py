@@ -17,6 +17,8 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
 
 from market.accounts.models import User
+from market.alerts.registry import register_kind
+from market.alerts.services import queue_email
 from market.audit.services import describe_actions, record
 from market.catalogue.models import Ward
 from market.db import utcnow
@@ -33,6 +35,7 @@ from market.orgs.models import (
 )
 from market.permissions import require, rule
 from market.text import fold, slugify
+from market.urls import absolute_url
 
 KIND_LABELS = {
     OrganisationKind.cooperative: _l("Cooperative"),
@@ -69,6 +72,13 @@ describe_actions(
         "certification.rejected": _l("Certificate rejected"),
         "certification.unchecked": _l("Certificate check withdrawn"),
     }
+)
+
+register_kind(
+    "organisation_status",
+    _l("Verification of my organisation"),
+    _l("When the department verifies or suspends your organisation."),
+    order=10,
 )
 
 # Changing these on a verified organisation sends it back for verification.
@@ -398,13 +408,27 @@ def _set_status(
     organisation.status_reason = reason
     organisation.status_changed_at = utcnow()
     organisation.status_changed_by_id = actor.id
-    record(
+    event = record(
         actor=actor,
         action=f"organisation.{status.value}",
         subject=organisation,
         reason=reason,
         detail={"from": previous.value, "to": status.value},
     )
+    for member in members_of(organisation):
+        queue_email(
+            user=member,
+            kind="organisation_status",
+            template="organisation_status",
+            dedupe_key=f"organisation-status:{event.id}:{member.id}",
+            organisation=organisation,
+            status=status.value,
+            reason=reason,
+            profile_url=absolute_url("orgs.profile", slug=organisation.slug),
+            digest_title=organisation.name,
+            digest_summary=lambda: str(STATUS_LABELS[status]) + (f": {reason}" if reason else ""),
+            digest_link=absolute_url("orgs.profile", slug=organisation.slug),
+        )
 
 
 def verify_organisation(

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from market.accounts.models import User
 from market.extensions import db
 from market.orgs.models import Organisation, OrganisationKind, OrganisationStatus
+from tests.conftest import deliver
 
 SIGNUP = {
     "organisation_kind": "cooperative",
@@ -21,6 +22,8 @@ def test_signup_sends_a_verification_link_that_works(app, client, smtp_server) -
     response = client.post("/signup", data=SIGNUP)
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/signup/sent")
+    assert smtp_server.messages == []  # queued, not sent by the request
+    assert deliver(app).sent == 1
 
     messages = smtp_server.to("binh.tran@example.com")
     assert len(messages) == 1
@@ -93,6 +96,7 @@ def test_tampered_link_is_refused(client) -> None:
 def test_password_reset_link_works_once(app, client, member, smtp_server) -> None:
     response = client.post("/password/forgot", data={"email": member.email})
     assert response.status_code == 302
+    deliver(app)
     link = smtp_server.last_link(member.email)
     path = link.removeprefix("http://market.test")
     assert path.startswith("/password/reset/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from market.alerts.services import deliver_outbox
 from market.extensions import db
 from tests.conftest import create_staff
 from tests.e2e.conftest import no_horizontal_scroll
@@ -27,6 +28,8 @@ def test_cooperative_signs_up_and_gets_verified(live_server, browser, phone) -> 
     page.wait_for_url("**/signup/sent")
     assert "hong.camlo@example.com" in page.content()
 
+    with live_server.app.app_context():
+        assert deliver_outbox().sent == 1
     link = live_server.mailbox.last_link("hong.camlo@example.com")
     assert link.startswith(base + "/verify/")
     page.goto(link)
