@@ -58,6 +58,8 @@ def load_settings(overrides: dict | None = None) -> dict:
         "MARKET_SMTP_PASSWORD": _env("SMTP_PASSWORD"),
         "MARKET_SMTP_SECURITY": (_env("SMTP_SECURITY", "none") or "none").lower(),
         "MARKET_SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT", "20")),
+        # A private CA's certificate, for mail servers on a government network.
+        "MARKET_SMTP_CA_FILE": _env("SMTP_CA_FILE"),
         "MARKET_MAIL_FROM": _env("MAIL_FROM", "Sở Công Thương Quảng Trị <no-reply@localhost>"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URL", "memory://"),
         "MARKET_UPLOAD_DIR": str(instance / "uploads"),

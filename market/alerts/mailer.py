@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 from dataclasses import dataclass, field
+from email.base64mime import body_encode as encode_base64
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -83,21 +85,58 @@ def smtp_configured() -> bool:
     return bool(current_app.config.get("MARKET_SMTP_HOST"))
 
 
+class _Utf8Auth:
+    """smtplib encodes AUTH in ASCII; RFC 4616 (PLAIN) allows UTF-8 user names and passwords."""
+
+    def auth(self, mechanism, authobject, *, initial_response_ok=True):  # type: ignore[no-untyped-def]
+        mechanism = mechanism.upper()
+        initial = authobject() if initial_response_ok else None
+        if initial is not None:
+            response = encode_base64(initial.encode("utf-8"), eol="")
+            code, resp = self.docmd("AUTH", f"{mechanism} {response}")
+            self._auth_challenge_count = 1
+        else:
+            code, resp = self.docmd("AUTH", mechanism)
+            self._auth_challenge_count = 0
+        while code == 334:
+            self._auth_challenge_count += 1
+            challenge = base64.decodebytes(resp)
+            response = encode_base64(authobject(challenge).encode("utf-8"), eol="")
+            code, resp = self.docmd(response)
+            if self._auth_challenge_count > smtplib._MAXCHALLENGE:
+                raise smtplib.SMTPException("Server AUTH mechanism infinite loop")
+        if code in (235, 503):
+            return code, resp
+        raise smtplib.SMTPAuthenticationError(code, resp)
+
+
+class _SMTP(_Utf8Auth, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Utf8Auth, smtplib.SMTP_SSL):
+    pass
+
+
 def open_smtp() -> smtplib.SMTP:
     """Connect and log in as configured: plain, STARTTLS or implicit TLS (ssl)."""
     config = current_app.config
     host, port = config["MARKET_SMTP_HOST"], int(config["MARKET_SMTP_PORT"])
     security = config["MARKET_SMTP_SECURITY"]
     timeout = float(config["MARKET_SMTP_TIMEOUT"])
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=config.get("MARKET_SMTP_CA_FILE") or None)
     if security == "ssl":
-        conn: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+        conn: smtplib.SMTP = _SMTP_SSL(host, port, timeout=timeout, context=context)
     else:
-        conn = smtplib.SMTP(host, port, timeout=timeout)
+        conn = _SMTP(host, port, timeout=timeout)
+    try:
         if security == "starttls":
             conn.starttls(context=context)
-    if config.get("MARKET_SMTP_USER"):
-        conn.login(config["MARKET_SMTP_USER"], config.get("MARKET_SMTP_PASSWORD") or "")
+        if config.get("MARKET_SMTP_USER"):
+            conn.login(config["MARKET_SMTP_USER"], config.get("MARKET_SMTP_PASSWORD") or "")
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
