@@ -62,7 +62,7 @@ class _TlsHandler(_Handler):
         super().__init__(mailbox)
         self.encrypted: list[bool] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         implicit = server.transport.get_extra_info("ssl_object") is not None
         self.encrypted.append(session.ssl is not None or implicit)
         return await super().handle_DATA(server, session, envelope)

@@ -1,0 +1,1 @@
+"""Price collection: fetching pages politely, reading price tables and normalising what they say."""

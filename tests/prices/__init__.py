@@ -1,0 +1,1 @@
+"""Tests of price collection: fetching, adapters and normalisation."""
