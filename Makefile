@@ -26,6 +26,7 @@ format: install-test
 	$(BIN)/ruff format .
 
 bench: install-test translations
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python -m benchmarks $(BENCH)
 
 install: $(VENV)/.installed

@@ -17,7 +17,6 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from jobs import outbox  # noqa: F401  - registers its jobs
 from jobs.runner import JOBS, run_job
 from market.scheduler import services as scheduler_services
 
@@ -116,8 +115,13 @@ class Scheduler:
                 scheduler_services.release_lock(holder=self.holder)
 
     def shutdown(self) -> None:
-        self.scheduler.shutdown(wait=False)
+        """Stop taking new runs and let the running ones finish (a stop never cuts a job)."""
+        self.scheduler.shutdown(wait=True)
 
 
 def build_scheduler(app: Flask, *, holder: str | None = None) -> Scheduler:
     return Scheduler(app, holder=holder)
+
+
+# Register the jobs (each module adds its own with @job / @dynamic_jobs).
+from jobs import outbox, prices  # noqa: E402, F401

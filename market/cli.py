@@ -164,6 +164,79 @@ def alerts_send() -> None:
         click.echo(f"  {error}")
 
 
+@click.group("sources")
+def sources_group() -> None:
+    """Price sources."""
+
+
+@sources_group.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def sources_load(path: str) -> None:
+    """Add or update sources from a TOML file ([[source]] tables), by name."""
+    from pathlib import Path
+
+    from market.prices.services import load_sources
+
+    try:
+        results = load_sources(Path(path))
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    for name, what in results:
+        click.echo(f"{what:8} {name}")
+
+
+@sources_group.command("list")
+@with_appcontext
+def sources_list() -> None:
+    """Each source with its schedule and health."""
+    from market.prices.services import source_health, sources
+
+    for source in sources():
+        health = source_health(source)
+        state = "on " if source.enabled else "off"
+        detail = f" - {health.detail}" if health.detail else ""
+        click.echo(
+            f"{state} {source.name:40} {source.kind:10} {source.schedule or '-':16} "
+            f"{'OK ' if health.ok else 'BAD'} {health.label}{detail}"
+        )
+
+
+@click.group("prices")
+def prices_group() -> None:
+    """Price collection."""
+
+
+@prices_group.command("collect")
+@click.option("--source", "source_name", default=None, help="Only this source (by name).")
+@with_appcontext
+def prices_collect(source_name: str | None) -> None:
+    """Collect prices now, in the foreground, one progress line per source."""
+    from market.prices.collect import collect_source
+    from market.prices.services import get_source, sources
+
+    chosen = [get_source(name=source_name)] if source_name else [s for s in sources() if s.enabled]
+    if source_name and chosen[0] is None:
+        raise click.ClickException(f"no source named {source_name!r}")
+    failed = 0
+    for source in chosen:
+        click.echo(f"{source.name}: collecting {source.url} ...", nl=False)
+        run = collect_source(source=source)
+        failed += run.status == "failed"
+        click.echo(
+            f" {run.status}: {run.pages} pages, {run.parsed} read, {run.stored} new, "
+            f"{run.updated} changed, {run.unchanged} unchanged, {run.flagged} flagged, "
+            f"{run.unmapped} unmapped, {run.rejected} rejected"
+            + (f" - {run.error}" if run.error else "")
+        )
+    if failed:
+        raise SystemExit(1)
+
+
+main.add_command(sources_group)
+main.add_command(prices_group)
 main.add_command(scheduler_command)
 main.add_command(jobs_group)
 main.add_command(alerts_group)

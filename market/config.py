@@ -88,6 +88,12 @@ def load_settings(overrides: dict | None = None) -> dict:
         "MARKET_SCHEDULER_HEARTBEAT_SECONDS": int(_env("SCHEDULER_HEARTBEAT_SECONDS", "30")),
         "MARKET_SCHEDULER_LOCK_TTL_SECONDS": int(_env("SCHEDULER_LOCK_TTL_SECONDS", "120")),
         "MARKET_MISFIRE_GRACE_SECONDS": int(_env("MISFIRE_GRACE_SECONDS", "600")),
+        # Price collection: politeness and limits of the fetcher.
+        "MARKET_FETCH_DELAY_SECONDS": float(_env("FETCH_DELAY_SECONDS", "1.0")),
+        "MARKET_FETCH_TIMEOUT_SECONDS": float(_env("FETCH_TIMEOUT_SECONDS", "30")),
+        "MARKET_FETCH_RETRIES": int(_env("FETCH_RETRIES", "3")),
+        "MARKET_FETCH_BACKOFF_SECONDS": float(_env("FETCH_BACKOFF_SECONDS", "0.5")),
+        "MARKET_FETCH_MAX_BYTES": int(_env("FETCH_MAX_BYTES", "5000000")),
     }
     settings.update(overrides)
     return settings

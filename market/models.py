@@ -3,24 +3,48 @@
 from market.accounts.models import User
 from market.alerts.models import DigestEntry, EmailPreference, OutboxMessage
 from market.audit.models import AuditEvent
-from market.catalogue.models import Commodity, CommodityAlias, Province, Unit, Ward
+from market.catalogue.models import (
+    Commodity,
+    CommodityAlias,
+    Market,
+    MarketAlias,
+    Province,
+    Unit,
+    Ward,
+)
 from market.orgs.models import Certification, Membership, Organisation
+from market.prices.models import (
+    CollectionRun,
+    HeldPrice,
+    PriceObservation,
+    PriceRevision,
+    PriceSource,
+    UnmappedName,
+)
 from market.scheduler.models import JobRun, SchedulerLock
 
 __all__ = [
     "AuditEvent",
     "Certification",
+    "CollectionRun",
     "Commodity",
     "CommodityAlias",
     "DigestEntry",
     "EmailPreference",
+    "HeldPrice",
     "JobRun",
+    "Market",
+    "MarketAlias",
     "Membership",
     "Organisation",
     "OutboxMessage",
+    "PriceObservation",
+    "PriceRevision",
+    "PriceSource",
     "Province",
     "SchedulerLock",
     "Unit",
+    "UnmappedName",
     "User",
     "Ward",
 ]

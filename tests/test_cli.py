@@ -19,6 +19,7 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
         if key.startswith("MARKET_"):
             del env[key]
     env["MARKET_INSTANCE_PATH"] = str(tmp_path)
+    env["MARKET_FETCH_DELAY_SECONDS"] = "0"
     return subprocess.run(
         [MARKET, *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -83,3 +84,41 @@ def test_users_create(initialised: Path) -> None:
     assert again.returncode != 0
     bad = _run(initialised, "users", "create", "--email", "x@example.com", "--role", "king")
     assert bad.returncode != 0
+
+
+def test_sources_load_list_and_collect(initialised: Path, tmp_path: Path, httpserver_ipv4) -> None:
+    httpserver_ipv4.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver_ipv4.expect_request("/gia").respond_with_data(
+        "<html><body><h2>Giá ngày 17/04/2026</h2><table id='gia'>"
+        "<tr><th>Mặt hàng</th><th>Thị trường</th><th>Giá (đ/kg)</th></tr>"
+        "<tr><td>Hồ tiêu</td><td>Gia Lai</td><td>141.000</td></tr></table></body></html>",
+        content_type="text/html; charset=utf-8",
+    )
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        "[[source]]\n"
+        'name = "Trang giá thử"\n'
+        'kind = "html_table"\n'
+        f'url = "{httpserver_ipv4.url_for("/gia")}"\n'
+        'schedule = "0 8 * * *"\n'
+        'settings = { table = "#gia", date_from_heading = "ngày (\\\\d+/\\\\d+/\\\\d{4})" }\n',
+        encoding="utf-8",
+    )
+    first = _run(initialised, "sources", "load", str(sources))
+    assert first.returncode == 0, first.stderr
+    assert "added    Trang giá thử" in first.stdout
+    again = _run(initialised, "sources", "load", str(sources))
+    assert "updated  Trang giá thử" in again.stdout
+    listed = _run(initialised, "sources", "list")
+    assert "Trang giá thử" in listed.stdout and "0 8 * * *" in listed.stdout
+
+    collected = _run(initialised, "prices", "collect", "--source", "Trang giá thử")
+    assert collected.returncode == 0, collected.stderr
+    assert "ok: 1 pages, 1 read, 1 new" in collected.stdout
+    assert "1 unchanged" in _run(initialised, "prices", "collect").stdout
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[source]]\nname = "X"\nkind = "telepathy"\nurl = "http://x"\n')
+    result = _run(initialised, "sources", "load", str(broken))
+    assert result.returncode != 0 and "telepathy" not in result.stdout
+    assert "source 1 (X)" in result.stderr

@@ -99,3 +99,38 @@ class CommodityAlias(db.Model):
     alias_folded: Mapped[str] = mapped_column(String(150), index=True)
 
     commodity: Mapped[Commodity] = relationship(back_populates="aliases")
+
+
+class Market(db.Model):
+    """A place prices are collected: a province as a whole, a wholesale market, a factory gate."""
+
+    __tablename__ = "market"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(150))
+    name_folded: Mapped[str] = mapped_column(String(150), index=True)
+    # province | farm_gate | wholesale | retail | export | factory
+    kind: Mapped[str] = mapped_column(String(20), default="province")
+    province_code: Mapped[str | None] = mapped_column(ForeignKey("province.code"), index=True)
+    ward_code: Mapped[str | None] = mapped_column(ForeignKey("ward.code"))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+
+    province: Mapped[Province | None] = relationship(lazy="joined")
+    aliases: Mapped[list[MarketAlias]] = relationship(
+        back_populates="market", cascade="all, delete-orphan"
+    )
+
+
+class MarketAlias(db.Model):
+    """Another name of a market, e.g. a pre-2025 province name still printed by many sites."""
+
+    __tablename__ = "market_alias"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    market_id: Mapped[int] = mapped_column(ForeignKey("market.id", ondelete="CASCADE"), index=True)
+    alias: Mapped[str] = mapped_column(String(150))
+    alias_folded: Mapped[str] = mapped_column(String(150), unique=True)
+
+    market: Mapped[Market] = relationship(back_populates="aliases")

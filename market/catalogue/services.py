@@ -16,6 +16,8 @@ from market.catalogue.models import (
     HOME_PROVINCE_CODE,
     Commodity,
     CommodityAlias,
+    Market,
+    MarketAlias,
     Province,
     Unit,
     Ward,
@@ -86,8 +88,8 @@ def _upsert(model: type, key: str, records: Iterable[dict], report: LoadReport) 
                 setattr(obj, attr, value)
                 changed = True
         updated += changed
-    report.inserted[table] = inserted
-    report.updated[table] = updated
+    report.inserted[table] = report.inserted.get(table, 0) + inserted
+    report.updated[table] = report.updated.get(table, 0) + updated
     db.session.flush()
     return existing
 
@@ -164,7 +166,105 @@ def load_reference_data() -> LoadReport:
         report,
     )
     _load_aliases(commodity_rows, commodities, report)
+    _load_province_markets(report)
     return report
+
+
+def _short_province_name(name: str) -> str:
+    for prefix in ("Thành phố ", "Tỉnh "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def _load_province_markets(report: LoadReport) -> None:
+    """One market per province, known also by its full name and its pre-2025 provinces' names."""
+    provinces_by_code = {p.code: p for p in db.session.scalars(select(Province))}
+    _upsert(
+        Market,
+        "code",
+        (
+            {
+                "code": f"tinh-{p.code}",
+                "name": p.short_name,
+                "name_folded": fold(p.short_name),
+                "kind": "province",
+                "province_code": p.code,
+                "lat": p.lat,
+                "lon": p.lon,
+            }
+            for p in provinces_by_code.values()
+        ),
+        report,
+    )
+    markets = {
+        m.province_code: m
+        for m in db.session.scalars(select(Market).where(Market.kind == "province"))
+    }
+    names: dict[str, tuple[str, int]] = {}
+    for p in provinces_by_code.values():
+        for name in (p.short_name, p.name):
+            names.setdefault(fold(name), (name, markets[p.code].id))
+    for r in _rows("former_provinces.csv"):
+        market_id = markets[r["province_code"]].id
+        for name in (r["former_name"], _short_province_name(r["former_name"])):
+            names.setdefault(fold(name), (name, market_id))
+    wards = {
+        w.code: w
+        for w in db.session.scalars(select(Ward).where(Ward.province_code == HOME_PROVINCE_CODE))
+    }
+    local_rows = _rows("quang_tri_markets.csv")
+    local = _upsert(
+        Market,
+        "code",
+        (
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "name_folded": fold(r["name"]),
+                "kind": r["kind"],
+                "province_code": HOME_PROVINCE_CODE,
+                "ward_code": r["ward_code"],
+                "lat": wards[r["ward_code"]].lat,
+                "lon": wards[r["ward_code"]].lon,
+            }
+            for r in local_rows
+        ),
+        report,
+    )
+    # International prices (World Bank, exchanges) belong to no province.
+    world = _upsert(
+        Market,
+        "code",
+        [
+            {
+                "code": "the-gioi",
+                "name": "Thế giới",
+                "name_folded": fold("Thế giới"),
+                "kind": "export",
+                "province_code": None,
+                "ward_code": None,
+                "lat": None,
+                "lon": None,
+            }
+        ],
+        report,
+    )["the-gioi"]
+    for alias in ("Thế giới", "Quốc tế", "World", "International"):
+        names.setdefault(fold(alias), (alias, world.id))
+    for r in local_rows:
+        for alias in r["aliases"].split(";"):
+            if alias.strip():
+                names.setdefault(fold(alias), (alias.strip(), local[r["code"]].id))
+    existing = {a.alias_folded for a in db.session.scalars(select(MarketAlias))}
+    inserted = 0
+    for folded, (name, market_id) in names.items():
+        if folded not in existing:
+            db.session.add(MarketAlias(market_id=market_id, alias=name, alias_folded=folded))
+            inserted += 1
+    report.inserted["market_alias"] = inserted
+    report.updated["market_alias"] = 0
+    db.session.flush()
 
 
 def _load_aliases(rows: list[dict], commodities: dict[str, Commodity], report: LoadReport) -> None:

@@ -121,6 +121,13 @@ def _register_navigation() -> None:
     nav.register("site.home", _l("Home"), order=0)
     nav.register("orgs.directory", _l("Organisations"), order=60)
     nav.register(
+        "prices_admin.overview",
+        _l("Price desk"),
+        order=20,
+        section="staff",
+        visible=lambda user: can(user, "review", "prices"),
+    )
+    nav.register(
         "admin.outbox",
         _l("E-mail outbox"),
         order=80,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_decimal, get_locale, to_user_timezone
 from flask_login import current_user
 
@@ -15,7 +15,9 @@ LOCALE_COOKIE = "market_locale"
 def select_locale() -> str:
     """The user's choice, then the visitor's cookie; Vietnamese when nobody said otherwise."""
     locales = current_app.config["MARKET_LOCALES"]
-    forced = getattr(request, "market_locale", None) if request else None
+    if not has_request_context():  # jobs and commands: e-mails force their own locale
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    forced = getattr(request, "market_locale", None)
     if forced in locales:
         return forced
     if current_user and getattr(current_user, "is_authenticated", False):

@@ -53,7 +53,7 @@ def _env(tmp_path: Path, url: str, smtp_port: int) -> dict[str, str]:
         MARKET_SMTP_PORT=str(smtp_port),
         MARKET_OUTBOX_INTERVAL_SECONDS="1",
         MARKET_SCHEDULER_HEARTBEAT_SECONDS="1",
-        MARKET_SCHEDULER_LOCK_TTL_SECONDS="3",
+        MARKET_SCHEDULER_LOCK_TTL_SECONDS="8",
     )
     return env
 
@@ -106,7 +106,7 @@ def test_two_schedulers_run_each_job_once(tmp_path, scheduler_database, smtp_ser
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=20)
         _queue(engine, "sau")
-        time.sleep(6)
+        time.sleep(12)  # the lease (8 s without heartbeat) expires, then the other one runs
     finally:
         for p in procs:
             if p.poll() is None:
