@@ -1,4 +1,4 @@
 """Import the modules that register demo steps (each domain adds its own line)."""
 
-import market.demo  # noqa: F401
+import market.demo
 import market.prices.demo  # noqa: F401

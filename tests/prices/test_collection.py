@@ -21,7 +21,6 @@ from market.prices.models import (
     CollectionRun,
     HeldPrice,
     PriceObservation,
-    PriceRevision,
     UnmappedName,
 )
 from market.prices.services import save_source, source_health
