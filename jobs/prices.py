@@ -57,3 +57,16 @@ def collect_requested() -> str:
         db.session.commit()
         done.append(collect_one(source.id))
     return "; ".join(done) or "nothing requested"
+
+
+@job(
+    "price_warnings",
+    trigger=lambda app: CronTrigger(
+        hour=5, minute=30, timezone=app.config["BABEL_DEFAULT_TIMEZONE"]
+    ),
+    description="Compute anomaly warnings (FAO IPA or the recent-median test) for every series",
+)
+def price_warnings() -> str:
+    from market.prices.warnings import compute_anomalies
+
+    return f"{compute_anomalies()} series with a warning"

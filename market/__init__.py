@@ -67,6 +67,8 @@ def _register_blueprints(app: Flask) -> None:
     from market.alerts.views import bp as alerts_bp
     from market.catalogue.api import bp as catalogue_api_bp
     from market.orgs.views import bp as orgs_bp
+    from market.prices.api import bp as prices_api_bp
+    from market.prices.views import bp as prices_bp
     from market.prices.views_admin import bp as prices_admin_bp
     from market.site import init_site
     from market.site.views import bp as site_bp
@@ -78,4 +80,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(alerts_bp)
     app.register_blueprint(prices_admin_bp)
+    app.register_blueprint(prices_bp)
+    app.register_blueprint(prices_api_bp)
     app.register_blueprint(catalogue_api_bp)

@@ -16,8 +16,10 @@ from market.orgs.models import Certification, Membership, Organisation
 from market.prices.models import (
     CollectionRun,
     HeldPrice,
+    PriceAlertRule,
     PriceObservation,
     PriceRevision,
+    PriceSeries,
     PriceSource,
     UnmappedName,
 )
@@ -38,8 +40,10 @@ __all__ = [
     "Membership",
     "Organisation",
     "OutboxMessage",
+    "PriceAlertRule",
     "PriceObservation",
     "PriceRevision",
+    "PriceSeries",
     "PriceSource",
     "Province",
     "SchedulerLock",

@@ -23,6 +23,7 @@ from market.prices.fetch import Fetcher
 from market.prices.models import CollectionRun, HeldPrice, PriceSource, UnmappedName
 from market.prices.names import NameIndex, note_unmapped
 from market.prices.normalise import NormalisedPrice, normalise_collected
+from market.prices.series import refresh_many
 from market.prices.services import Doubts, record_price
 from market.prices.sources import get_adapter
 
@@ -189,6 +190,7 @@ def store_prices(
         )
         counts[outcome] += 1
     db.session.flush()
+    refresh_many(doubts.touched)
     return counts
 
 
@@ -221,6 +223,7 @@ def release_held(*, name: UnmappedName) -> int:
         db.session.delete(row)
         stored += 1
     db.session.flush()
+    refresh_many(doubts.touched)
     return stored
 
 

@@ -84,3 +84,36 @@ class ReviewForm(FlaskForm):
 
 class MapNameForm(FlaskForm):
     target = SelectField(_l("Means"), coerce=_int_or_none, validators=[required])
+
+
+class AlertRuleForm(FlaskForm):
+    commodity_id = SelectField(_l("Commodity"), coerce=_int_or_none, validators=[required])
+    market_id = SelectField(_l("Market"), coerce=_int_or_none, validators=[optional])
+    kind = SelectField(_l("Tell me when the price"), validators=[required])
+    threshold = StringField(
+        _l("Value"),
+        validators=[optional, max_length(40)],
+        description=_l(
+            "đồng per kg (or per the commodity's unit), or a percentage for weekly moves"
+        ),
+    )
+
+    @property
+    def threshold_value(self):
+        """The value as a number: "90.000" is ninety thousand, "2,5" is two and a half."""
+        from market.text import parse_number
+
+        text = (self.threshold.data or "").replace("%", "").strip()
+        return parse_number(text) if text else None
+
+    def validate_threshold(self, field: StringField) -> None:
+        try:
+            self.threshold_value  # noqa: B018 - parse to validate
+        except ValueError as exc:
+            raise ValidationError(_l("Write a number, e.g. 90.000 or 5.")) from exc
+
+    def __init__(self, *args, **kwargs) -> None:
+        from market.prices.alerts import RULE_KINDS
+
+        super().__init__(*args, **kwargs)
+        self.kind.choices = options(RULE_KINDS.items())

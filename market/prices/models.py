@@ -206,3 +206,77 @@ __all__ = [
     "UnmappedName",
     "User",
 ]
+
+
+class PriceSeries(db.Model):
+    """The state of one series (commodity × market × price type × unit × currency), kept up to
+    date as prices arrive, so the board reads a few thousand rows instead of millions."""
+
+    __tablename__ = "price_series"
+    __table_args__ = (
+        UniqueConstraint("commodity_id", "market_id", "price_type", "unit_code", "currency"),
+        Index("ix_price_series_commodity", "commodity_id", "last_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commodity_id: Mapped[int] = mapped_column(ForeignKey("commodity.id"))
+    market_id: Mapped[int] = mapped_column(ForeignKey("market.id"), index=True)
+    price_type: Mapped[str] = mapped_column(String(20))
+    unit_code: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    first_on: Mapped[date]
+    last_on: Mapped[date]
+    observations: Mapped[int] = mapped_column(default=0)
+    # The day's price is the mean of the sources that reported it that day.
+    last_price: Mapped[Decimal] = mapped_column(PRICE)
+    last_min: Mapped[Decimal] = mapped_column(PRICE)
+    last_max: Mapped[Decimal] = mapped_column(PRICE)
+    prev_price: Mapped[Decimal | None] = mapped_column(PRICE)
+    prev_on: Mapped[date | None]
+    price_7d: Mapped[Decimal | None] = mapped_column(PRICE)
+    price_30d: Mapped[Decimal | None] = mapped_column(PRICE)
+    price_365d: Mapped[Decimal | None] = mapped_column(PRICE)
+    last_source_id: Mapped[int | None] = mapped_column(ForeignKey("price_source.id"))
+    # The last 60 days as [[iso date, price], ...] for the small trend line.
+    spark: Mapped[list[Any] | None] = mapped_column(JSON)
+    # Anomaly warning: ipa | robust_z, its level and score, and a data-quality score.
+    anomaly_method: Mapped[str | None] = mapped_column(String(10))
+    anomaly_level: Mapped[str | None] = mapped_column(String(10), index=True)
+    anomaly_value: Mapped[float | None]
+    anomaly_quality: Mapped[float | None]
+    anomaly_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    anomaly_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    commodity: Mapped[Commodity] = relationship(lazy="joined")
+    market: Mapped[Market] = relationship(lazy="joined")
+    last_source: Mapped[PriceSource | None] = relationship(lazy="joined")
+
+    def change(self, against: Decimal | None) -> float | None:
+        """Percentage change from ``against`` to the latest price."""
+        if against in (None, 0) or self.last_price is None:
+            return None
+        return float((self.last_price - against) / against * 100)
+
+
+class PriceAlertRule(db.Model):
+    """A user's standing request: tell me when this commodity's price does this."""
+
+    __tablename__ = "price_alert_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    commodity_id: Mapped[int] = mapped_column(ForeignKey("commodity.id"), index=True)
+    market_id: Mapped[int | None] = mapped_column(ForeignKey("market.id"))
+    # above | below | weekly_change | anomaly
+    kind: Mapped[str] = mapped_column(String(20))
+    # đồng per the commodity's base unit (above/below), or a percentage (weekly_change)
+    threshold: Mapped[Decimal | None] = mapped_column(PRICE)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_triggered_on: Mapped[date | None]
+
+    commodity: Mapped[Commodity] = relationship(lazy="joined")
+    market: Mapped[Market | None] = relationship(lazy="joined")

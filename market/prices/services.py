@@ -74,6 +74,10 @@ class Doubts:
 
     cache: dict[tuple[int, int | None, str, str], list[Decimal]] = field(default_factory=dict)
     units: dict[str, Unit] = field(default_factory=dict)
+    # Series whose summary must be refreshed once the prices are stored.
+    touched: set[tuple[int, int, str, str, str]] = field(default_factory=set)
+    # Price alert rules by commodity, loaded once per run.
+    alert_rules: dict[int, list] = field(default_factory=dict)
     default_units: dict[int, str] = field(default_factory=dict)
 
     def base_unit_of(self, commodity_id: int) -> str | None:
@@ -183,6 +187,11 @@ def record_price(
         )
     )
     values = (price.price, price.price_min, price.price_max, price.unit_code, price.currency)
+    doubts.touched.add((commodity_id, market_id, price_type, price.unit_code, price.currency))
+    if existing is not None:
+        doubts.touched.add(
+            (commodity_id, market_id, price_type, existing.unit_code, existing.currency)
+        )
     if existing is not None and values == (
         existing.price,
         existing.price_min,
@@ -239,6 +248,10 @@ def record_price(
     existing.flag_reason = doubt
     existing.reviewed_by_id = existing.reviewed_at = None
     if existing.status == "ok":
+        from market.prices.alerts import check_observation
+
+        db.session.flush()
+        check_observation(existing, doubts.alert_rules)
         # Later prices in this run are judged against this one too.
         for key, series in doubts.cache.items():
             if key[0] == commodity_id and key[2] == price_type and key[3] == price.unit_code:
@@ -281,6 +294,13 @@ def review_observation(
     observation.status = "ok" if accept else "rejected"
     observation.reviewed_by_id = actor.id
     observation.reviewed_at = utcnow()
+    db.session.flush()
+    from market.prices.alerts import check_observation
+    from market.prices.series import key_of, refresh_series
+
+    refresh_series(key_of(observation))
+    if accept:
+        check_observation(observation, {})
     record(
         actor=actor,
         action="price.confirmed" if accept else "price.rejected",
@@ -290,6 +310,27 @@ def review_observation(
         detail={"price": str(observation.price), "commodity": observation.commodity.code},
     )
     db.session.flush()
+
+
+def recent_observations(
+    *, commodity_id: int, market_ids: list[int], price_type: str | None, limit: int = 50
+) -> list[PriceObservation]:
+    """Published observations with their provenance, newest first."""
+    if not market_ids or not price_type:
+        return []
+    return list(
+        db.session.scalars(
+            select(PriceObservation)
+            .where(
+                PriceObservation.commodity_id == commodity_id,
+                PriceObservation.market_id.in_(market_ids),
+                PriceObservation.price_type == price_type,
+                PriceObservation.status == "ok",
+            )
+            .order_by(PriceObservation.observed_on.desc(), PriceObservation.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def get_observation(observation_id: int) -> PriceObservation | None:

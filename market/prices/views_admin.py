@@ -142,6 +142,15 @@ def run(run_id: int):
     return render_template("prices_admin/run.html", run=run)
 
 
+@bp.get("/warnings")
+@login_required
+def warnings():
+    from market.prices.series import warnings as current_warnings
+
+    require(current_user, "review", "prices")
+    return render_template("prices_admin/warnings.html", warnings=current_warnings())
+
+
 @bp.get("/review")
 @login_required
 def review():

@@ -119,11 +119,19 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _register_navigation() -> None:
     nav.register("site.home", _l("Home"), order=0)
+    nav.register("prices.board", _l("Prices"), order=10)
     nav.register("orgs.directory", _l("Organisations"), order=60)
     nav.register(
         "prices_admin.overview",
         _l("Price desk"),
         order=20,
+        section="staff",
+        visible=lambda user: can(user, "review", "prices"),
+    )
+    nav.register(
+        "prices_admin.warnings",
+        _l("Price warnings"),
+        order=25,
         section="staff",
         visible=lambda user: can(user, "review", "prices"),
     )
