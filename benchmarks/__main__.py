@@ -6,7 +6,7 @@ import importlib
 import logging
 import sys
 
-ALL = ["outbox"]
+ALL = ["outbox", "collect"]
 
 
 def main(argv: list[str]) -> None:
