@@ -106,7 +106,9 @@ def price_context(
     rows = [r for r in rows if r.unit_code == base_unit]
 
     def pick(scope: str) -> list:
-        if scope == "near" and lat is not None and lon is not None:
+        if scope == "near":
+            if lat is None or lon is None:
+                return []
             return [
                 r
                 for r in rows
