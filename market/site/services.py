@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from market.catalogue.models import HOME_PROVINCE_CODE, Commodity, Ward
+from market.catalogue.models import HOME_PROVINCE_CODE, Commodity, Market, Ward
 from market.extensions import db
 from market.orgs.models import Organisation, OrganisationKind, OrganisationStatus
 
@@ -27,7 +27,26 @@ def home_summary() -> dict[str, Any]:
         .order_by(Organisation.status_changed_at.desc(), Organisation.id.desc())
         .limit(6)
     ).all()
+    from market.prices.models import PriceSeries
+
+    # Quảng Trị's own prices first, the biggest 30-day movers among them.
+    home_series = db.session.scalars(
+        select(PriceSeries)
+        .join(PriceSeries.market)
+        .where(Market.province_code == HOME_PROVINCE_CODE)
+        .order_by(PriceSeries.last_on.desc())
+        .limit(60)
+    ).all()
+    movers = sorted(home_series, key=lambda s: -abs(s.change(s.price_30d) or 0))[:6]
+    warnings = db.session.scalars(
+        select(PriceSeries)
+        .where(PriceSeries.anomaly_level.in_(("alert", "fall")))
+        .order_by(PriceSeries.anomaly_value.desc())
+        .limit(4)
+    ).all()
     return {
+        "price_movers": movers,
+        "price_warnings": warnings,
         "organisations_by_kind": by_kind,
         "recent_organisations": recent,
         "commune_count": db.session.scalar(
