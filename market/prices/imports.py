@@ -14,17 +14,15 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from market.accounts.models import User
 from market.audit.services import record
 from market.errors import DomainError
 from market.extensions import db
 from market.permissions import require
-from market.prices.models import PriceObservation
 from market.prices.names import NameIndex
 from market.prices.normalise import RowError, normalise
-from market.prices.services import Doubts, builtin_source, record_price
+from market.prices.services import Doubts, builtin_source, find_observation, record_price
 from market.prices.sources import tabular
 from market.prices.sources.base import SourceError
 from market.text import fold
@@ -187,14 +185,12 @@ def _judge(number, text, cell, index, doubts, source, today, seen) -> RowOutcome
     if key in seen:
         return RowOutcome(number, text, "rejected", "the same price appears earlier in the file")
     seen.add(key)
-    existing = db.session.scalar(
-        select(PriceObservation).where(
-            PriceObservation.source_id == source.id,
-            PriceObservation.commodity_id == commodity_id,
-            PriceObservation.market_id == market_id,
-            PriceObservation.price_type == price_type,
-            PriceObservation.observed_on == price.observed_on,
-        )
+    existing = find_observation(
+        source_id=source.id,
+        commodity_id=commodity_id,
+        market_id=market_id,
+        price_type=price_type,
+        observed_on=price.observed_on,
     )
     values = {
         "price": price,

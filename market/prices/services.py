@@ -159,6 +159,21 @@ class Doubts:
         return None
 
 
+def find_observation(
+    *, source_id: int, commodity_id: int, market_id: int, price_type: str, observed_on: date
+) -> PriceObservation | None:
+    """The one observation a source may have for a series on a day (the unique key)."""
+    return db.session.scalar(
+        select(PriceObservation).where(
+            PriceObservation.source_id == source_id,
+            PriceObservation.commodity_id == commodity_id,
+            PriceObservation.market_id == market_id,
+            PriceObservation.price_type == price_type,
+            PriceObservation.observed_on == observed_on,
+        )
+    )
+
+
 def record_price(
     *,
     source: PriceSource,
@@ -177,14 +192,12 @@ def record_price(
     The same (source, commodity, market, type, day) again changes nothing when the value is the
     same; a different value updates the row and keeps the old value as a revision.
     """
-    existing = db.session.scalar(
-        select(PriceObservation).where(
-            PriceObservation.source_id == source.id,
-            PriceObservation.commodity_id == commodity_id,
-            PriceObservation.market_id == market_id,
-            PriceObservation.price_type == price_type,
-            PriceObservation.observed_on == price.observed_on,
-        )
+    existing = find_observation(
+        source_id=source.id,
+        commodity_id=commodity_id,
+        market_id=market_id,
+        price_type=price_type,
+        observed_on=price.observed_on,
     )
     values = (price.price, price.price_min, price.price_max, price.unit_code, price.currency)
     doubts.touched.add((commodity_id, market_id, price_type, price.unit_code, price.currency))
@@ -433,14 +446,12 @@ def enter_price(
         entered_by=actor,
         trust=True,
     )
-    observation = db.session.scalar(
-        select(PriceObservation).where(
-            PriceObservation.source_id == source.id,
-            PriceObservation.commodity_id == commodity.id,
-            PriceObservation.market_id == market.id,
-            PriceObservation.price_type == price_type,
-            PriceObservation.observed_on == observed_on,
-        )
+    observation = find_observation(
+        source_id=source.id,
+        commodity_id=commodity.id,
+        market_id=market.id,
+        price_type=price_type,
+        observed_on=observed_on,
     )
     record(
         actor=actor,

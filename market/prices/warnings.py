@@ -17,22 +17,15 @@ from market.extensions import db
 from market.prices import anomaly
 from market.prices.models import PriceObservation, PriceSeries
 from market.prices.series import SeriesKey
+from market.prices.series import _where as series_filter
 
 WARNING_LEVELS = ("watch", "alert", "fall")
 
 
 def daily_points(key: SeriesKey) -> list[tuple[date, float]]:
-    commodity_id, market_id, price_type, unit_code, currency = key
     rows = db.session.execute(
         select(PriceObservation.observed_on, func.avg(PriceObservation.price))
-        .where(
-            PriceObservation.commodity_id == commodity_id,
-            PriceObservation.market_id == market_id,
-            PriceObservation.price_type == price_type,
-            PriceObservation.unit_code == unit_code,
-            PriceObservation.currency == currency,
-            PriceObservation.status == "ok",
-        )
+        .where(series_filter(key))
         .group_by(PriceObservation.observed_on)
         .order_by(PriceObservation.observed_on)
     )
