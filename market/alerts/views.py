@@ -24,8 +24,9 @@ def preferences():
         # Validate every row first: nothing is saved unless all of it can be.
         chosen: dict[str, str] = {}
         errors = False
-        for kind, _current in rows:
-            value = request.form.get(f"kind-{kind.key}", "")
+        for kind, current in rows:
+            # A kind the form did not carry (registered since the page was loaded) stays as is.
+            value = request.form.get(f"kind-{kind.key}", current.value)
             if value not in Frequency.__members__ or (
                 value in ("daily", "weekly") and not kind.digestible
             ):
