@@ -124,4 +124,4 @@ def build_scheduler(app: Flask, *, holder: str | None = None) -> Scheduler:
 
 
 # Register the jobs (each module adds its own with @job / @dynamic_jobs).
-from jobs import outbox, prices  # noqa: E402, F401
+from jobs import bulletins, outbox, prices  # noqa: E402, F401

@@ -65,6 +65,9 @@ def _register_blueprints(app: Flask) -> None:
     from market.accounts.views import bp as accounts_bp
     from market.admin.views import bp as admin_bp
     from market.alerts.views import bp as alerts_bp
+    from market.bulletins.api import bp as bulletins_api_bp
+    from market.bulletins.views import bp as bulletins_bp
+    from market.bulletins.views_admin import bp as bulletins_admin_bp
     from market.catalogue.api import bp as catalogue_api_bp
     from market.orgs.views import bp as orgs_bp
     from market.prices.api import bp as prices_api_bp
@@ -83,3 +86,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(prices_bp)
     app.register_blueprint(prices_api_bp)
     app.register_blueprint(catalogue_api_bp)
+    app.register_blueprint(bulletins_bp)
+    app.register_blueprint(bulletins_admin_bp)
+    app.register_blueprint(bulletins_api_bp)

@@ -235,6 +235,36 @@ def prices_collect(source_name: str | None) -> None:
         raise SystemExit(1)
 
 
+@click.group("bulletins")
+def bulletins_group() -> None:
+    """Price bulletins."""
+
+
+@bulletins_group.command("draft")
+@click.option("--period", type=click.Choice(["week", "month"]), default="week", show_default=True)
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]),
+    default=None,
+    help="A day in the period (default: the last complete week or month).",
+)
+@click.option("--notify", is_flag=True, help="E-mail the officials that the draft is ready.")
+@with_appcontext
+def bulletins_draft(period: str, day, notify: bool) -> None:
+    """Draft (or recompute the draft of) a bulletin from the published prices."""
+    from market.bulletins.services import draft_bulletin, notify_officials
+
+    try:
+        outcome = draft_bulletin(actor=None, period=period, day=day.date() if day else None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    sent = notify_officials(bulletin=outcome.bulletin) if notify else 0
+    db.session.commit()
+    click.echo(outcome.summary() + (f"; {sent} officials e-mailed" if notify else ""))
+
+
 main.add_command(sources_group)
 main.add_command(prices_group)
 main.add_command(scheduler_command)
@@ -243,3 +273,4 @@ main.add_command(alerts_group)
 main.add_command(init_command)
 main.add_command(demo_command)
 main.add_command(users)
+main.add_command(bulletins_group)

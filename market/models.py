@@ -3,6 +3,7 @@
 from market.accounts.models import User
 from market.alerts.models import DigestEntry, EmailPreference, OutboxMessage
 from market.audit.models import AuditEvent
+from market.bulletins.models import Bulletin, BulletinItem, BulletinSubscription
 from market.catalogue.models import (
     Commodity,
     CommodityAlias,
@@ -27,6 +28,9 @@ from market.scheduler.models import JobRun, SchedulerLock
 
 __all__ = [
     "AuditEvent",
+    "Bulletin",
+    "BulletinItem",
+    "BulletinSubscription",
     "Certification",
     "CollectionRun",
     "Commodity",

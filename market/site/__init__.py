@@ -120,6 +120,7 @@ def _register_error_handlers(app: Flask) -> None:
 def _register_navigation() -> None:
     nav.register("site.home", _l("Home"), order=0)
     nav.register("prices.board", _l("Prices"), order=10)
+    nav.register("bulletins.archive", _l("Bulletins"), order=15)
     nav.register("orgs.directory", _l("Organisations"), order=60)
     nav.register(
         "prices_admin.overview",
@@ -134,6 +135,13 @@ def _register_navigation() -> None:
         order=25,
         section="staff",
         visible=lambda user: can(user, "review", "prices"),
+    )
+    nav.register(
+        "bulletins_admin.overview",
+        _l("Bulletin desk"),
+        order=30,
+        section="staff",
+        visible=lambda user: can(user, "edit", "bulletins"),
     )
     nav.register(
         "admin.outbox",
