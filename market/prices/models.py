@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from market.accounts.models import User
@@ -89,6 +89,15 @@ class PriceObservation(TimestampMixin, db.Model):
             "ix_price_observation_series", "commodity_id", "market_id", "price_type", "observed_on"
         ),
         Index("ix_price_observation_day", "observed_on"),
+        # Only the few unpublished rows (the review queue): an index over every row's status
+        # leads SQLite's planner, which has no statistics, away from the date and series
+        # indexes on a large history.
+        Index(
+            "ix_price_observation_unpublished",
+            "status",
+            sqlite_where=text("status != 'ok'"),
+            postgresql_where=text("status != 'ok'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,7 +117,7 @@ class PriceObservation(TimestampMixin, db.Model):
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     raw_text: Mapped[str | None] = mapped_column(String(1000))
     # ok: published | flagged: doubtful, waits for an official | rejected: not published
-    status: Mapped[str] = mapped_column(String(10), default="ok", index=True)
+    status: Mapped[str] = mapped_column(String(10), default="ok")
     flag_reason: Mapped[str | None] = mapped_column(String(300))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reviewed_at: Mapped[datetime | None]

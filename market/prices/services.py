@@ -275,12 +275,17 @@ def record_price(
 # Review ---------------------------------------------------------------------------------------
 
 
+# "!= 'ok'" repeats the partial index's condition, so that SQLite (which cannot infer it from
+# "= 'flagged'") uses the index of unpublished rows instead of scanning every price.
+UNPUBLISHED = (PriceObservation.status != "ok",)
+
+
 def flagged_observations(*, actor: User, limit: int = 200) -> list[PriceObservation]:
     require(actor, "review", "prices")
     return list(
         db.session.scalars(
             select(PriceObservation)
-            .where(PriceObservation.status == "flagged")
+            .where(*UNPUBLISHED, PriceObservation.status == "flagged")
             .order_by(PriceObservation.observed_on.desc(), PriceObservation.id)
             .limit(limit)
         )
@@ -290,7 +295,9 @@ def flagged_observations(*, actor: User, limit: int = 200) -> list[PriceObservat
 def count_flagged() -> int:
     return (
         db.session.scalar(
-            select(func.count(PriceObservation.id)).where(PriceObservation.status == "flagged")
+            select(func.count(PriceObservation.id)).where(
+                *UNPUBLISHED, PriceObservation.status == "flagged"
+            )
         )
         or 0
     )
