@@ -6,7 +6,7 @@ import importlib
 import logging
 import sys
 
-ALL = ["outbox", "collect"]
+ALL = ["outbox", "collect", "bulletins", "prices"]
 
 
 def main(argv: list[str]) -> None:

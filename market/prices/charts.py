@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from math import floor, log10
+from operator import itemgetter
 
 from markupsafe import Markup, escape
 
@@ -19,7 +21,13 @@ Number = float | Decimal
 
 def sparkline(points: Sequence[Sequence], *, width: int = 96, height: int = 24) -> Markup:
     """A small trend line of [iso date, price] points; empty when there is nothing to draw."""
-    values = [float(p[1]) for p in points]
+    return _sparkline(tuple(map(float, map(itemgetter(1), points))), width, height)
+
+
+@lru_cache(maxsize=4096)
+def _sparkline(values: tuple[float, ...], width: int, height: int) -> Markup:
+    # The board draws hundreds of these and they change once a day: keep the drawn ones (a
+    # pure function of the values, so a kept line is never stale).
     if len(values) < 2:
         return Markup("")
     low, high = min(values), max(values)

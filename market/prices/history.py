@@ -95,13 +95,16 @@ def history(
         end = latest or today or date.today()
         stmt = stmt.where(PriceObservation.observed_on > end - timedelta(days=days))
     buckets: dict[tuple[int, date], list] = defaultdict(lambda: [None, [], [], []])
+    periods: dict[date, tuple[date, date]] = {}  # the markets share their days
     for market_id, day, mean, low, high in db.session.execute(stmt):
-        start, end_day = _bucket(day, grain)
-        entry = buckets[(market_id, start)]
-        entry[0] = end_day
-        entry[1].append(Decimal(str(mean)))
-        entry[2].append(Decimal(str(low)))
-        entry[3].append(Decimal(str(high)))
+        period = periods.get(day)
+        if period is None:
+            period = periods[day] = _bucket(day, grain)
+        entry = buckets[(market_id, period[0])]
+        entry[0] = period[1]
+        entry[1].append(mean if type(mean) is Decimal else Decimal(str(mean)))
+        entry[2].append(low if type(low) is Decimal else Decimal(str(low)))
+        entry[3].append(high if type(high) is Decimal else Decimal(str(high)))
     markets = {m.id: m for m in db.session.scalars(select(Market).where(Market.id.in_(market_ids)))}
     rows = [
         HistoryRow(

@@ -8,13 +8,17 @@ manual entry, imports and reviews call it for the series they touched.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Text, and_, case, cast, func, inspect, select
+from sqlalchemy.orm import contains_eager, defer, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from market.catalogue.models import HOME_PROVINCE_CODE, Commodity, CommodityAlias, Market
 from market.extensions import db
@@ -74,6 +78,13 @@ def refresh_series(key: SeriesKey) -> PriceSeries | None:
             PriceSeries.currency == key[4],
         )
     )
+    return _refresh(key, tuple(totals), series)
+
+
+def _refresh(key: SeriesKey, totals: tuple, series: PriceSeries | None) -> PriceSeries | None:
+    """``refresh_series`` once the series' first and last day, its count of published prices
+    and its summary row (if any) are known."""
+    where = _where(key)
     first_on, last_on, count = totals
     if not count:
         if series is not None:
@@ -136,29 +147,46 @@ def refresh_many(keys: Iterable[SeriesKey]) -> int:
 
 
 def rebuild_all() -> int:
-    """Recompute every series from scratch (after a bulk load, or to repair)."""
-    keys = db.session.execute(
+    """Recompute every series from scratch (after a bulk load, or to repair).
+
+    One pass over the published prices gives every series' first and last day and count, and
+    one query its summary row; each series then reads only its last year (as
+    ``refresh_series`` does after that)."""
+    key_columns = (
+        PriceObservation.commodity_id,
+        PriceObservation.market_id,
+        PriceObservation.price_type,
+        PriceObservation.unit_code,
+        PriceObservation.currency,
+    )
+    rows = db.session.execute(
         select(
-            PriceObservation.commodity_id,
-            PriceObservation.market_id,
-            PriceObservation.price_type,
-            PriceObservation.unit_code,
-            PriceObservation.currency,
+            *key_columns,
+            func.min(PriceObservation.observed_on),
+            func.max(PriceObservation.observed_on),
+            func.count(PriceObservation.id),
         )
         .where(PriceObservation.status == "ok")
-        .distinct()
+        .group_by(*key_columns)
     ).all()
-    wanted = {tuple(k) for k in keys}
+    totals = {tuple(row[:5]): tuple(row[5:]) for row in rows}
+    existing = {}
     for series in db.session.scalars(select(PriceSeries)):
-        if (
+        key = (
             series.commodity_id,
             series.market_id,
             series.price_type,
             series.unit_code,
             series.currency,
-        ) not in wanted:
+        )
+        if key in totals:
+            existing[key] = series
+        else:
             db.session.delete(series)
-    return refresh_many(wanted)
+    for key, of_key in totals.items():
+        _refresh(key, of_key, existing.get(key))
+    db.session.flush()
+    return len(totals)
 
 
 # The board ------------------------------------------------------------------------------------
@@ -167,16 +195,13 @@ def rebuild_all() -> int:
 @dataclass
 class BoardEntry:
     commodity: Commodity
-    series: list[PriceSeries]
-    more: int = 0
-    others: list[PriceSeries] = field(default_factory=list)
+    series: list[PriceSeries]  # the series shown, best first
+    more: int = 0  # how many more series match (on the commodity's own page)
+    # The series with the strongest anomaly warning among all the matching ones, if any.
+    warning: PriceSeries | None = None
 
-    @property
-    def warning(self) -> PriceSeries | None:
-        """The series with the strongest anomaly warning, if any."""
-        order = {"alert": 0, "fall": 1, "watch": 2}
-        flagged = [s for s in self.series + self.others if s.anomaly_level in order]
-        return min(flagged, key=lambda s: order[s.anomaly_level]) if flagged else None
+
+WARNING_ORDER = {"alert": 0, "fall": 1, "watch": 2}
 
 
 def matching_commodity_ids(query: str) -> Any:
@@ -198,38 +223,94 @@ def board(
     market_id: int | None = None,
     price_type: str | None = None,
     per_commodity: int = BOARD_MARKETS,
+    sparks: bool = True,
 ) -> list[BoardEntry]:
-    """The latest price of each commodity, per market and type, with its changes."""
-    stmt = select(PriceSeries).join(PriceSeries.commodity).join(PriceSeries.market)
-    if query.strip():
-        stmt = stmt.where(PriceSeries.commodity_id.in_(matching_commodity_ids(query)))
-    if category:
-        stmt = stmt.where(Commodity.category == category)
-    if commodity_id:
-        stmt = stmt.where(PriceSeries.commodity_id == commodity_id)
-    if market_id:
-        stmt = stmt.where(PriceSeries.market_id == market_id)
-    if price_type:
-        stmt = stmt.where(PriceSeries.price_type == price_type)
-    stmt = stmt.order_by(Commodity.category, Commodity.id)
-    entries: dict[int, BoardEntry] = {}
-    for series in db.session.scalars(stmt):
-        entries.setdefault(series.commodity_id, BoardEntry(series.commodity, [])).series.append(
-            series
+    """The latest price of each commodity, per market and type, with its changes.
+
+    The database ranks each commodity's series (Quảng Trị's own markets first, then the
+    freshest and longest series, then the oldest row) and finds its strongest warning, so
+    only the series shown and the warnings are read, not every series. ``sparks=False``
+    leaves the trend lines unread until something asks for them (downloads do not draw them).
+    """
+    home = case((Market.province_code == HOME_PROVINCE_CODE, 0), else_=1)
+    order = (home, PriceSeries.last_on.desc(), PriceSeries.observations.desc(), PriceSeries.id)
+    level = case(WARNING_ORDER, value=PriceSeries.anomaly_level, else_=len(WARNING_ORDER))
+    within = {"partition_by": PriceSeries.commodity_id}
+    ranked = (
+        select(
+            PriceSeries.id.label("id"),
+            func.row_number().over(**within, order_by=order).label("place"),
+            func.count().over(**within).label("total"),
+            level.label("level"),
+            func.row_number().over(**within, order_by=(level, *order)).label("warning_place"),
         )
-    for entry in entries.values():
-        # Quảng Trị's own markets first, then the freshest and longest series.
-        entry.series.sort(
-            key=lambda s: (
-                s.market.province_code != HOME_PROVINCE_CODE,
-                -s.last_on.toordinal(),
-                -s.observations,
+        .join(PriceSeries.commodity)
+        .join(PriceSeries.market)
+    )
+    if query.strip():
+        ranked = ranked.where(PriceSeries.commodity_id.in_(matching_commodity_ids(query)))
+    if category:
+        ranked = ranked.where(Commodity.category == category)
+    if commodity_id:
+        ranked = ranked.where(PriceSeries.commodity_id == commodity_id)
+    if market_id:
+        ranked = ranked.where(PriceSeries.market_id == market_id)
+    if price_type:
+        ranked = ranked.where(PriceSeries.price_type == price_type)
+    ranked = ranked.subquery()
+    warned = (ranked.c.warning_place == 1) & (ranked.c.level < len(WARNING_ORDER))
+    stmt = (
+        select(PriceSeries, ranked.c.place, ranked.c.total, warned)
+        .join(ranked, ranked.c.id == PriceSeries.id)
+        .join(PriceSeries.commodity)
+        .where((ranked.c.place <= per_commodity) | warned)
+        .order_by(Commodity.category, Commodity.id, ranked.c.place)
+        .options(
+            contains_eager(PriceSeries.commodity),
+            selectinload(PriceSeries.market),
+            selectinload(PriceSeries.last_source),
+            defer(PriceSeries.anomaly_detail),
+            defer(PriceSeries.spark),
+        )
+    )
+    entries: dict[int, BoardEntry] = {}
+    shown: dict[int, PriceSeries] = {}
+    for series, place, total, warning in db.session.execute(stmt):
+        entry = entries.get(series.commodity_id)
+        if entry is None:
+            entry = entries[series.commodity_id] = BoardEntry(
+                series.commodity, [], more=max(0, total - per_commodity)
+            )
+        if place <= per_commodity:
+            entry.series.append(series)
+            shown[series.id] = series
+        if warning:
+            entry.warning = series
+    if sparks:
+        _load_sparks(shown)
+    return list(entries.values())
+
+
+def _load_sparks(series: dict[int, PriceSeries]) -> None:
+    """Set the trend lines of these series from their stored text: the same text decodes to
+    the same points, so each distinct line is decoded once per process."""
+    ids = [i for i, s in series.items() if "spark" in inspect(s).unloaded]
+    for start in range(0, len(ids), 1000):
+        rows = db.session.execute(
+            select(PriceSeries.id, cast(PriceSeries.spark, Text)).where(
+                PriceSeries.id.in_(ids[start : start + 1000])
             )
         )
-        entry.others = entry.series[per_commodity:]
-        entry.more = len(entry.others)
-        entry.series = entry.series[:per_commodity]
-    return list(entries.values())
+        for series_id, text in rows:
+            # A list of [day, price] pairs as JSON gives, but the pairs are shared tuples:
+            # thousands of small lists per page would only feed the garbage collector.
+            points = None if text is None else list(_spark_points(text))
+            set_committed_value(series[series_id], "spark", points)
+
+
+@lru_cache(maxsize=4096)
+def _spark_points(text: str) -> tuple[tuple[Any, ...], ...]:
+    return tuple(tuple(p) for p in json.loads(text))
 
 
 def warnings(*, levels: tuple[str, ...] = ("alert", "fall", "watch")) -> list[PriceSeries]:
@@ -243,8 +324,18 @@ def warnings(*, levels: tuple[str, ...] = ("alert", "fall", "watch")) -> list[Pr
 
 
 def series_of(commodity_id: int) -> list[PriceSeries]:
+    # The commodity page shows neither trend lines nor anomaly details: they load if asked.
     rows = list(
-        db.session.scalars(select(PriceSeries).where(PriceSeries.commodity_id == commodity_id))
+        db.session.scalars(
+            select(PriceSeries)
+            .where(PriceSeries.commodity_id == commodity_id)
+            .options(
+                defer(PriceSeries.spark),
+                defer(PriceSeries.anomaly_detail),
+                selectinload(PriceSeries.market),
+                selectinload(PriceSeries.last_source),
+            )
+        )
     )
     rows.sort(key=lambda s: (s.market.province_code != HOME_PROVINCE_CODE, -s.observations))
     return rows

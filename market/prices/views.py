@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from functools import cache
 
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from market.catalogue import services as catalogue
@@ -49,12 +54,62 @@ GRAIN_LABELS = {"day": _l("daily"), "week": _l("weekly"), "month": _l("monthly")
 METHOD_LABELS = {"ipa": _l("FAO price anomaly indicator"), "robust_z": _l("recent-median test")}
 
 
+_QUANTA = {digits: Decimal(10) ** -digits for digits in range(5)}
+Separators = tuple[str, str]  # the locale's group and decimal symbols
+
+
+@cache
+def _separators_of(locale: str) -> Separators:
+    return (
+        get_group_symbol(locale, numbering_system="latn"),
+        get_decimal_symbol(locale, numbering_system="latn"),
+    )
+
+
+@bp.app_template_global("number_separators")
+def _separators() -> Separators | None:
+    """The request's number symbols, for pages that format hundreds of numbers: looked up
+    once, then handed to ``fixed`` and ``price_change``."""
+    locale = get_locale()
+    return None if locale is None else _separators_of(str(locale))
+
+
+@bp.app_template_filter("fixed")
+def _fixed(
+    value: int | float | Decimal | None, digits: int, separators: Separators | None = None
+) -> str:
+    """``format_number(value, digits)`` for the price pages' many numbers, without Babel's
+    pattern machinery: the same steps (Decimal of the float's repr, the context's rounding,
+    groups of three) with the locale's symbols. Anything else than a finite non-negative
+    number goes to ``format_number`` itself."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        number = Decimal(str(value))
+    elif isinstance(value, Decimal):
+        number = value
+    else:
+        return format_number(value, digits)
+    if separators is None:
+        separators = _separators()
+    if separators is None or digits not in _QUANTA or not number.is_finite() or number.is_signed():
+        return format_number(value, digits)
+    integer, _dot, fraction = f"{number.normalize().quantize(_QUANTA[digits]):f}".partition(".")
+    group, point = separators
+    if len(integer) > 3:
+        head = len(integer) % 3 or 3
+        integer = group.join(
+            [integer[:head], *(integer[i : i + 3] for i in range(head, len(integer), 3))]
+        )
+    return f"{integer}{point}{fraction}" if digits else integer
+
+
 @bp.app_template_filter("pct")
-def _pct(value: float | None) -> str:
+def _pct(value: float | None, separators: Separators | None = None) -> str:
     if value is None:
         return "—"
     sign = "+" if value > 0 else ("−" if value < 0 else "")
-    return f"{sign}{format_number(abs(value), 1)} %"
+    return f"{sign}{_fixed(abs(value), 1, separators)} %"
 
 
 @bp.app_template_filter("trend")
@@ -89,6 +144,17 @@ def _sparkline(points) -> Markup:
     return charts.sparkline(points or [])
 
 
+@bp.app_template_global("price_change")
+def _price_change(value: float | None, label: str, separators: Separators | None = None) -> Markup:
+    """The ``change`` macro of prices/_macros.html, as a function: the board calls it a
+    thousand times."""
+    arrow = "" if value is None else ("▲" if value > 0.05 else ("▼" if value < -0.05 else "■"))
+    return Markup(
+        f'<span class="chg chg-{_trend(value)}" title="{escape(label)}">{arrow} '
+        f"{escape(_pct(value, separators))}</span>\n"
+    )
+
+
 def _filters() -> dict:
     return {
         "query": request.args.get("q", "").strip(),
@@ -110,7 +176,14 @@ def board():
         categories=catalogue.CATEGORY_LABELS,
         markets=series.markets_with_prices(),
         price_types=PRICE_TYPE_LABELS,
+        type_names=_type_names(),
     )
+
+
+def _type_names() -> dict[str, str]:
+    """The ``price_type`` filter's words, once per page rather than once per row."""
+    label = current_app.jinja_env.filters["price_type"]
+    return {value: label(value) for value in PRICE_TYPE_LABELS}
 
 
 BOARD_COLUMNS = [
@@ -149,7 +222,7 @@ def _round(value: float | None) -> float | None:
 @bp.get("/prices.csv")
 def board_csv():
     rows = []
-    for entry in series.board(**_filters(), per_commodity=10_000):
+    for entry in series.board(**_filters(), per_commodity=10_000, sparks=False):
         for s in entry.series:
             rows.append(
                 [
@@ -291,6 +364,7 @@ def commodity(code: str):
         price_types=PRICE_TYPE_LABELS,
         download_args=request.args.to_dict(flat=False),
         args=args,
+        type_names=_type_names(),
     )
 
 

@@ -1,0 +1,31 @@
+"""The real application for ``benchmarks/prices``, with a bare endpoint on the same server.
+
+``gunicorn benchmarks.bench_app:app`` with MARKET_BENCH_APP_DATABASE_URL and
+MARKET_BENCH_APP_INSTANCE set: the board and commodity pages go through the application as it
+is deployed, and ``/_bench/bare`` (the anchor) through the same server, workers, middleware and
+Flask stack, without a database or a template.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Response
+
+from market import create_app
+
+app = create_app(
+    {
+        "SQLALCHEMY_DATABASE_URI": os.environ["MARKET_BENCH_APP_DATABASE_URL"],
+        "MARKET_INSTANCE_PATH": os.environ["MARKET_BENCH_APP_INSTANCE"],
+        "SECRET_KEY": os.environ.get("MARKET_BENCH_APP_SECRET", "bench-secret-key"),
+        "MARKET_BASE_URL": "http://bench.local",
+    }
+)
+logging.disable(logging.INFO)
+
+
+@app.get("/_bench/bare")
+def bare() -> Response:
+    return Response("ok\n", mimetype="text/plain")
