@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from market import create_app
 from market.config import normalise_database_url
 from market.extensions import db, limiter
+from market.site.pagecache import clear_all as clear_pages
 
 TEST_DATABASE_URL = os.environ.get("MARKET_TEST_DATABASE_URL", "")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "market" / "translations"
@@ -130,9 +131,11 @@ def database(app: Flask) -> Iterator[None]:
         }
     )
     limiter.reset()
+    clear_pages()
     try:
         yield
     finally:
+        clear_pages()
         with app.app_context():
             db.session.remove()
         db.session = original

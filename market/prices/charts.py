@@ -19,9 +19,17 @@ from markupsafe import Markup, escape
 Number = float | Decimal
 
 
+SPARK_POINTS = 24  # enough for a 96-pixel line; the board draws hundreds of them
+
+
 def sparkline(points: Sequence[Sequence], *, width: int = 96, height: int = 24) -> Markup:
     """A small trend line of [iso date, price] points; empty when there is nothing to draw."""
-    return _sparkline(tuple(map(float, map(itemgetter(1), points))), width, height)
+    values = tuple(map(float, map(itemgetter(1), points)))
+    if len(values) > SPARK_POINTS:
+        # Every n-th point, always ending on the latest price.
+        step = len(values) / SPARK_POINTS
+        values = tuple(values[round(len(values) - 1 - i * step)] for i in range(SPARK_POINTS))[::-1]
+    return _sparkline(values, width, height)
 
 
 @lru_cache(maxsize=4096)
@@ -33,8 +41,9 @@ def _sparkline(values: tuple[float, ...], width: int, height: int) -> Markup:
     low, high = min(values), max(values)
     span = (high - low) or 1.0
     step = width / (len(values) - 1)
+    # Whole pixels: a tenth of a pixel is invisible at this size and costs bytes on every row.
     coords = " ".join(
-        f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}"
+        f"{round(i * step)},{round(height - 2 - (v - low) / span * (height - 4))}"
         for i, v in enumerate(values)
     )
     trend = "up" if values[-1] > values[0] else "down" if values[-1] < values[0] else "flat"

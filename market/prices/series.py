@@ -350,3 +350,12 @@ def markets_with_prices() -> list[Market]:
             .order_by(Market.kind != "retail", Market.name_folded)
         )
     )
+
+
+def data_version() -> str:
+    """Changes whenever a series' summary or warning changes (a row is refreshed, added or
+    removed): the stamp the price pages' cache is keyed on."""
+    latest, count = db.session.execute(
+        select(func.max(PriceSeries.updated_at), func.count(PriceSeries.id))
+    ).one()
+    return f"{latest.isoformat() if latest else '-'}/{count}"

@@ -33,8 +33,11 @@ from market.forms import options, show_error
 from market.prices import charts, history, series
 from market.prices.services import PRICE_TYPE_LABELS
 from market.site.i18n import current_locale, format_day, format_number
+from market.site.pagecache import PageCache, cached_page
 
 bp = Blueprint("prices", __name__)
+# The board and commodity pages, rendered once per data version for visitors not signed in.
+PAGES = PageCache()
 
 LEVEL_LABELS = {
     "alert": _l("Price alert"),
@@ -169,14 +172,18 @@ def _filters() -> dict:
 @bp.get("/prices")
 def board():
     filters = _filters()
-    return render_template(
-        "prices/board.html",
-        entries=series.board(**filters),
-        filters=filters,
-        categories=catalogue.CATEGORY_LABELS,
-        markets=series.markets_with_prices(),
-        price_types=PRICE_TYPE_LABELS,
-        type_names=_type_names(),
+    return cached_page(
+        PAGES,
+        version=series.data_version,
+        render=lambda: render_template(
+            "prices/board.html",
+            entries=series.board(**filters),
+            filters=filters,
+            categories=catalogue.CATEGORY_LABELS,
+            markets=series.markets_with_prices(),
+            price_types=PRICE_TYPE_LABELS,
+            type_names=_type_names(),
+        ),
     )
 
 
@@ -322,6 +329,11 @@ def _rows(commodity: Commodity, sel: dict) -> list[history.HistoryRow]:
 
 @bp.get("/prices/<code>")
 def commodity(code: str):
+    _commodity_or_404(code)
+    return cached_page(PAGES, version=series.data_version, render=lambda: _commodity_page(code))
+
+
+def _commodity_page(code: str) -> str:
     commodity = _commodity_or_404(code)
     sel = _selection(commodity)
     rows = _rows(commodity, sel)

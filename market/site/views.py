@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from market.accounts.services import update_profile
+from market.db import writes
 from market.extensions import db
 from market.site.i18n import LOCALE_COOKIE
 from market.site.services import home_summary
@@ -28,9 +29,19 @@ def home():
     return render_template("site/home.html", **home_summary())
 
 
+@bp.get("/language/<code>")
+@writes
+def switch_language(code: str):
+    """A plain link, so public pages carry no per-visitor form token and can be shared."""
+    return _choose_language(code, request.args.get("next"))
+
+
 @bp.post("/language")
 def set_language():
-    locale = request.form.get("locale", "")
+    return _choose_language(request.form.get("locale", ""), request.form.get("next"))
+
+
+def _choose_language(locale: str, target: str | None):
     if locale in current_app.config["MARKET_LOCALES"]:
         session["locale"] = locale
         if current_user.is_authenticated:
@@ -38,7 +49,7 @@ def set_language():
                 user=current_user, name=current_user.name, phone=current_user.phone, locale=locale
             )
             db.session.commit()
-    target = request.form.get("next") or url_for("site.home")
+    target = target or url_for("site.home")
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("site.home")
     response = redirect(target)

@@ -15,6 +15,7 @@ from market.catalogue.models import Commodity, Market
 from market.extensions import db
 from market.prices.models import PriceObservation, PriceSeries, PriceSource
 from market.prices.series import rebuild_all
+from tests.conftest import log_in
 
 LAST = date(2026, 4, 17)
 
@@ -200,3 +201,51 @@ def test_price_context_against_this_week(ctx, dataset) -> None:
     )
     assert abs(per_tonne.difference_pct) < 0.01
     assert price_context(commodity_code="lon_hoi", on=LAST) is None
+
+
+def test_public_pages_are_shared_until_the_prices_change(app, client, dataset, member) -> None:
+    import time
+
+    from market.site.pagecache import VERSION_TTL
+
+    first = client.get("/prices")
+    assert first.headers.get("ETag")
+    again = client.get("/prices", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    with app.app_context():
+        s = db.session.scalar(
+            select(PriceSeries).where(
+                PriceSeries.commodity_id == dataset["coffee"],
+                PriceSeries.market_id == dataset["dak_lak"],
+            )
+        )
+        source = db.session.scalar(select(PriceSource).where(PriceSource.name == "Nguồn thử"))
+        coffee = db.session.get(Commodity, dataset["coffee"])
+        _add(source, coffee, s.market, LAST + timedelta(days=2), 91000)
+        db.session.flush()
+        from market.prices.series import key_of, refresh_series
+
+        refresh_series(
+            key_of(
+                db.session.scalar(
+                    select(PriceObservation).where(PriceObservation.price == Decimal(91000))
+                )
+            )
+        )
+        db.session.commit()
+    time.sleep(VERSION_TTL + 0.1)
+    fresh = client.get("/prices", headers={"If-None-Match": first.headers["ETag"]})
+    assert fresh.status_code == 200 and "91.000" in fresh.get_data(as_text=True)
+    # Signed-in visitors always get their own page (their name is on it), with no ETag.
+    log_in(client, member)
+    mine = client.get("/prices")
+    assert "Nguyễn Văn A" in mine.get_data(as_text=True) and "ETag" not in mine.headers
+
+
+def test_public_pages_carry_no_form_token(client, dataset) -> None:
+    page = client.get("/prices").get_data(as_text=True)
+    assert "csrf_token" not in page
+    assert "/language/en?next=" in page
+    response = client.get("/language/en?next=/prices")
+    assert response.status_code == 302 and response.headers["Location"] == "/prices"
+    assert "Farm produce prices" in client.get("/prices").get_data(as_text=True)
