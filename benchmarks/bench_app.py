@@ -8,8 +8,10 @@ Flask stack, without a database or a template.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import secrets
 
 from flask import Response
 
@@ -19,7 +21,7 @@ app = create_app(
     {
         "SQLALCHEMY_DATABASE_URI": os.environ["MARKET_BENCH_APP_DATABASE_URL"],
         "MARKET_INSTANCE_PATH": os.environ["MARKET_BENCH_APP_INSTANCE"],
-        "SECRET_KEY": os.environ.get("MARKET_BENCH_APP_SECRET", "bench-secret-key"),
+        "SECRET_KEY": os.environ.get("MARKET_BENCH_APP_SECRET") or secrets.token_hex(16),
         "MARKET_BASE_URL": "http://bench.local",
     }
 )
@@ -29,3 +31,7 @@ logging.disable(logging.INFO)
 @app.get("/_bench/bare")
 def bare() -> Response:
     return Response("ok\n", mimetype="text/plain")
+
+
+# As market/wsgi.py does in production.
+gc.freeze()

@@ -89,6 +89,8 @@ class PriceObservation(TimestampMixin, db.Model):
             "ix_price_observation_series", "commodity_id", "market_id", "price_type", "observed_on"
         ),
         Index("ix_price_observation_day", "observed_on"),
+        # A commodity's latest prices across markets (its page), newest first.
+        Index("ix_price_observation_commodity_day", "commodity_id", "price_type", "observed_on"),
         # Only the few unpublished rows (the review queue): an index over every row's status
         # leads SQLite's planner, which has no statistics, away from the date and series
         # indexes on a large history.
