@@ -41,7 +41,7 @@ def key_of(observation: PriceObservation) -> SeriesKey:
     )
 
 
-def _where(key: SeriesKey):
+def series_filter(key: SeriesKey):
     commodity_id, market_id, price_type, unit_code, currency = key
     return and_(
         PriceObservation.commodity_id == commodity_id,
@@ -61,7 +61,7 @@ def _q(value: Any) -> Decimal | None:
 
 def refresh_series(key: SeriesKey) -> PriceSeries | None:
     """Recompute one series' summary; removes it when no published price is left."""
-    where = _where(key)
+    where = series_filter(key)
     totals = db.session.execute(
         select(
             func.min(PriceObservation.observed_on),
@@ -84,7 +84,7 @@ def refresh_series(key: SeriesKey) -> PriceSeries | None:
 def _refresh(key: SeriesKey, totals: tuple, series: PriceSeries | None) -> PriceSeries | None:
     """``refresh_series`` once the series' first and last day, its count of published prices
     and its summary row (if any) are known."""
-    where = _where(key)
+    where = series_filter(key)
     first_on, last_on, count = totals
     if not count:
         if series is not None:

@@ -16,8 +16,7 @@ from market.db import utcnow
 from market.extensions import db
 from market.prices import anomaly
 from market.prices.models import PriceObservation, PriceSeries
-from market.prices.series import SeriesKey
-from market.prices.series import _where as series_filter
+from market.prices.series import SeriesKey, series_filter
 
 WARNING_LEVELS = ("watch", "alert", "fall")
 
