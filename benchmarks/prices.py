@@ -546,9 +546,9 @@ def _alone(port: int, path: str, count: int = 30) -> float:
     """The median latency of ``count`` requests one after the other on one connection."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     times = []
-    for _ in range(count):
+    for i in range(count):
         started = time.perf_counter()
-        conn.request("GET", path)
+        conn.request("GET", path.replace("{n}", f"alone-{i}"))
         conn.getresponse().read()
         times.append((time.perf_counter() - started) * 1000)
     conn.close()
