@@ -34,7 +34,8 @@ def price_sources() -> str | None:
 
 # Three-plus years of plausible daily prices ------------------------------------------------
 
-# (commodity, price type, [(market code, relative level)], start price, end price, daily
+# (commodity, price type, [(market code, relative level)], start and end price in đồng per the
+# commodity's default unit (per tonne for acacia timber), daily
 #  volatility, seasonal amplitude, harvest month (the seasonal low))
 HISTORY = [
     (
@@ -111,8 +112,8 @@ HISTORY = [
         "go_keo",
         "farm_gate",
         [("tinh-44", 1.0), ("tinh-46", 1.02), ("tinh-40", 0.99)],
-        1150,
-        1320,
+        1_150_000,  # đồng per tonne, as acacia is sold
+        1_320_000,
         0.004,
         0.04,
         1,
