@@ -14,8 +14,11 @@ import os
 import secrets
 
 from flask import Response
+from flask_login import login_user
+from sqlalchemy import select
 
 from market import create_app
+from market.db import utcnow, writes
 
 app = create_app(
     {
@@ -30,6 +33,31 @@ logging.disable(logging.INFO)
 
 @app.get("/_bench/bare")
 def bare() -> Response:
+    return Response("ok\n", mimetype="text/plain")
+
+
+@app.post("/_bench/sign-in")
+@writes
+def sign_in() -> Response:
+    """Sign in as a member (created on first use), for the signed-in reader's rows: the
+    response's session cookie is what the client sends with its requests."""
+    from market.accounts.models import Role, User
+    from market.accounts.services import hash_password
+    from market.extensions import db
+
+    email = "reader@bench.local"
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(
+            email=email,
+            password_hash=hash_password(secrets.token_hex(16)),
+            name="Bạn đọc thử",
+            role=Role.member,
+            email_verified_at=utcnow(),
+        )
+        db.session.add(user)
+        db.session.commit()
+    login_user(user)
     return Response("ok\n", mimetype="text/plain")
 
 

@@ -17,9 +17,10 @@ with a bare endpoint (``benchmarks/bench_app.py``: a small text response, no dat
 template) on the same server, workers and Flask stack: the anchor. Client: separate Python
 processes, a thread per connection with its own ``http.client`` connection, a fixed
 number of connections for a fixed time per endpoint after a warm-up, every request's latency
-kept. MARKET_BENCH_BASELINE=/path/to/another/checkout also measures the pages as that checkout
-serves them (before/after). Goal: board p95 under 100 ms and at least a third of the bare
-endpoint's throughput.
+kept; the board and commodity page also as a signed-in reader (a session cookie from the
+bench app's ``/_bench/sign-in``). MARKET_BENCH_BASELINE=/path/to/another/checkout also
+measures the pages as that checkout serves them (before/after). Goal: board p95 under 100 ms
+and at least a third of the bare endpoint's throughput.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import json
 import math
 import os
 import random
+import secrets
 import shutil
 import socket
 import sqlite3
@@ -399,6 +401,22 @@ def _size(name: str, url: str) -> str:
 # ---------------------------------------------------------------------------
 
 
+BENCH_SECRET = secrets.token_hex(16)
+
+
+def _sign_in(port: int) -> str:
+    """A signed-in reader's session cookie (``name=value``), from the bench app's sign-in."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("POST", "/_bench/sign-in")
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    cookie = response.getheader("Set-Cookie", "")
+    if response.status != 200 or "=" not in cookie:
+        raise RuntimeError(f"sign-in: {response.status}, no session cookie")
+    return cookie.split(";", 1)[0]
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -411,6 +429,7 @@ def _start_server(url: str, tmp: Path, port: int, root: Path = ROOT) -> subproce
         os.environ,
         MARKET_BENCH_APP_DATABASE_URL=url,
         MARKET_BENCH_APP_INSTANCE=str(tmp),
+        MARKET_BENCH_APP_SECRET=BENCH_SECRET,  # one for all workers: the session cookie
         PYTHONPATH=str(root),
     )
     proc = subprocess.Popen(
@@ -453,9 +472,9 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
-def _check(port: int, path: str, needle: str) -> int:
+def _check(port: int, path: str, needle: str, cookie: str = "") -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", path.replace("{n}", "check"))
+    conn.request("GET", path.replace("{n}", "check"), headers=_headers(cookie))
     response = conn.getresponse()
     body = response.read().decode()
     conn.close()
@@ -464,11 +483,19 @@ def _check(port: int, path: str, needle: str) -> int:
     return len(body.encode())
 
 
-def client(port: int, path: str, threads: int, start: float, duration: float) -> dict:
-    """Hit ``path`` from ``threads`` keep-alive connections from ``start`` (time.time()).
+def _headers(cookie: str) -> dict[str, str]:
+    return {"Cookie": cookie} if cookie else {}
+
+
+def client(
+    port: int, path: str, threads: int, start: float, duration: float, cookie: str = ""
+) -> dict:
+    """Hit ``path`` from ``threads`` keep-alive connections from ``start`` (time.time()),
+    as the signed-in reader whose session ``cookie`` is given, or as new visitors.
 
     A ``{n}`` in ``path`` becomes a number unique to each request: a URL nobody asked for
     before, so the page is rendered afresh every time (the page cache never hits)."""
+    headers = _headers(cookie)
     latencies: list[list[float]] = [[] for _ in range(threads)]
     errors = [0] * threads
     ends = [0.0] * threads
@@ -483,7 +510,7 @@ def client(port: int, path: str, threads: int, start: float, duration: float) ->
         while (now := time.perf_counter()) < deadline:
             count += 1
             try:
-                conn.request("GET", path.replace("{n}", f"{index}-{count}"))
+                conn.request("GET", path.replace("{n}", f"{index}-{count}"), headers=headers)
                 response = conn.getresponse()
                 response.read()
                 ok = response.status == 200
@@ -509,7 +536,14 @@ def client(port: int, path: str, threads: int, start: float, duration: float) ->
     }
 
 
-def _load(port: int, path: str, *, duration: float, processes: int = CLIENT_PROCESSES) -> dict:
+def _load(
+    port: int,
+    path: str,
+    *,
+    duration: float,
+    processes: int = CLIENT_PROCESSES,
+    cookie: str = "",
+) -> dict:
     """CONNECTIONS connections split over ``processes`` client processes, started together."""
     start = time.time() + 2.5  # after the client processes' imports
     procs = [
@@ -524,6 +558,7 @@ def _load(port: int, path: str, *, duration: float, processes: int = CLIENT_PROC
                 str(CONNECTIONS // processes),
                 repr(start),
                 repr(duration),
+                cookie,
             ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -542,23 +577,23 @@ def _load(port: int, path: str, *, duration: float, processes: int = CLIENT_PROC
     }
 
 
-def _alone(port: int, path: str, count: int = 30) -> float:
+def _alone(port: int, path: str, count: int = 30, cookie: str = "") -> float:
     """The median latency of ``count`` requests one after the other on one connection."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     times = []
     for i in range(count):
         started = time.perf_counter()
-        conn.request("GET", path.replace("{n}", f"alone-{i}"))
+        conn.request("GET", path.replace("{n}", f"alone-{i}"), headers=_headers(cookie))
         conn.getresponse().read()
         times.append((time.perf_counter() - started) * 1000)
     conn.close()
     return statistics.median(times)
 
 
-def _measure(port: int, path: str) -> dict:
-    _load(port, path, duration=WARMUP)
-    result = _load(port, path, duration=DURATION)
-    result["alone"] = _alone(port, path)
+def _measure(port: int, path: str, cookie: str = "") -> dict:
+    _load(port, path, duration=WARMUP, cookie=cookie)
+    result = _load(port, path, duration=DURATION, cookie=cookie)
+    result["alone"] = _alone(port, path, cookie=cookie)
     return result
 
 
@@ -588,7 +623,8 @@ def run() -> None:
         f"Client: {CLIENT_PROCESSES} Python processes × {CONNECTIONS // CLIENT_PROCESSES} "
         f"threads, an `http.client` connection each ({CONNECTIONS} at once; sync workers "
         f"close it after each response), {WARMUP:.0f} s warm-up then {DURATION:.0f} s per "
-        "endpoint, every request's latency kept; no cookies (each request a new visitor); on "
+        "endpoint, every request's latency kept; no cookies (each request a new visitor) "
+        "except in the signed-in reader's rows; on "
         "the same 2 cores as the server. “Alone”: median of 30 requests one after another.",
         "",
     ]
@@ -603,41 +639,65 @@ def run() -> None:
             lines += _describe(name, url, meta)
             busy = meta["busy"]
             endpoints = [
-                ("bare Flask endpoint", "/_bench/bare", "ok"),
-                ("`/prices` (board)", "/prices", "board-item"),
+                ("bare Flask endpoint", "/_bench/bare", "ok", False),
+                ("`/prices` (board)", "/prices", "board-item", False),
                 (
                     "`/prices` (board) rendered afresh every time¹",
                     "/prices?fresh={n}",
                     "board-item",
+                    False,
                 ),
-                (f"`/prices/{busy}` (1 year, weekly)", f"/prices/{busy}", '<svg class="chart"'),
+                (
+                    f"`/prices/{busy}` (1 year, weekly)",
+                    f"/prices/{busy}",
+                    '<svg class="chart"',
+                    False,
+                ),
                 (
                     f"`/prices/{busy}?period=5y` (monthly)",
                     f"/prices/{busy}?period=5y",
                     '<svg class="chart"',
+                    False,
                 ),
                 (
                     f"`/prices/{busy}` (1 year) rendered afresh every time¹",
                     f"/prices/{busy}?fresh={{n}}",
                     '<svg class="chart"',
+                    False,
+                ),
+                ("`/prices` (board), signed-in reader²", "/prices", "Bạn đọc thử", True),
+                (
+                    f"`/prices/{busy}` (1 year), signed-in reader²",
+                    f"/prices/{busy}",
+                    "Bạn đọc thử",
+                    True,
                 ),
             ]
             load = _wait_for_quiet()
             port = _free_port()
             server = _start_server(url, Path(tmp), port)
             try:
-                sizes = {path: _check(port, path, needle) for _, path, needle in endpoints}
+                cookie = _sign_in(port)
+                sizes = {
+                    (path, signed): _check(port, path, needle, cookie if signed else "")
+                    for _, path, needle, signed in endpoints
+                }
                 one = _load(port, "/_bench/bare", duration=DURATION / 2, processes=1)
                 two = _load(port, "/_bench/bare", duration=DURATION / 2, processes=2)
-                results = [(label, path, _measure(port, path)) for label, path, _ in endpoints]
+                results = [
+                    (label, (path, signed), _measure(port, path, cookie if signed else ""))
+                    for label, path, _, signed in endpoints
+                ]
             finally:
                 _stop(server)
             if baseline:
                 server = _start_server(url, Path(tmp), port, root=Path(baseline))
                 try:
-                    for label, path, needle in endpoints[1:]:
+                    for label, path, needle, signed in endpoints[1:]:
+                        if signed:
+                            continue  # the baseline has no bench sign-in
                         _check(port, path, needle)
-                        results.append((f"{label}, baseline", path, _measure(port, path)))
+                        results.append((f"{label}, baseline", (path, False), _measure(port, path)))
                 finally:
                     _stop(server)
             load_after = os.getloadavg()[0]
@@ -650,19 +710,20 @@ def run() -> None:
                 "| endpoint | KB | req/s | median ms | p95 ms | ÷ bare req/s | alone ms | errors |",
                 "|---|---|---|---|---|---|---|---|",
             ]
-            for label, path, r in results:
+            for label, key, r in results:
                 lines.append(
-                    f"| {label} | {sizes[path] / 1024:.0f} | **{r['rate']:,.0f}** "
+                    f"| {label} | {sizes[key] / 1024:.0f} | **{r['rate']:,.0f}** "
                     f"| {r['median']:.1f} | **{r['p95']:.1f}** | {r['rate'] / bare:.3f} "
                     f"| {r['alone']:.1f} | {r['errors']} |"
                 )
             lines.append("")
-            board, fresh = results[1][2], results[2][2]
+            board, fresh, signed_in = results[1][2], results[2][2], results[6][2]
             verdict = "met" if board["p95"] < 100 and board["rate"] >= bare / 3 else "not met"
             summary.append(
                 f"{name}: board p95 {board['p95']:.0f} ms, {board['rate'] / bare:.3f} × the bare "
                 f"endpoint's throughput: goal {verdict}. Rendered afresh every time: p95 "
-                f"{fresh['p95']:.0f} ms, {fresh['rate'] / bare:.3f} × bare."
+                f"{fresh['p95']:.0f} ms, {fresh['rate'] / bare:.3f} × bare. Signed-in reader: "
+                f"p95 {signed_in['p95']:.0f} ms, {signed_in['rate'] / bare:.3f} × bare."
             )
     lines += [
         "Goal: board p95 under 100 ms and at least a third of the bare endpoint's throughput.",
@@ -671,8 +732,12 @@ def run() -> None:
         "¹ Visitors who are not signed in share one rendering of each page until the prices "
         "change (market/site/pagecache.py: the cache is keyed on the series' version stamp, "
         "checked at most once a second); the plain rows are what they get. A unique query "
-        "string defeats the cache and shows the cost of rendering: what a signed-in user, "
-        "or the first visitor after new prices, waits for.",
+        "string defeats the cache and shows the cost of rendering: what the first visitor "
+        "after new prices waits for.",
+        "² The same pages for a signed-in reader (session cookie from the bench app's "
+        "`/_bench/sign-in`): the layout, with the reader's name and menu, is rendered per "
+        "request around the board or commodity body shared by every reader "
+        "(`cached_fragment`); no ETag.",
     ]
     if baseline:
         lines.append(f"Baseline rows: the same server and data, code from `{baseline}`.")
@@ -701,8 +766,8 @@ def _version(package: str) -> str:
 
 
 def _client_main(argv: list[str]) -> None:
-    port, path, threads, start, duration = argv
-    result = client(int(port), path, int(threads), float(start), float(duration))
+    port, path, threads, start, duration, cookie = argv
+    result = client(int(port), path, int(threads), float(start), float(duration), cookie)
     sys.stdout.write(json.dumps(result))
 
 

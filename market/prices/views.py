@@ -33,7 +33,7 @@ from market.forms import options, show_error
 from market.prices import charts, history, series
 from market.prices.services import PRICE_TYPE_LABELS
 from market.site.i18n import current_locale, format_day, format_number
-from market.site.pagecache import PageCache, cached_page
+from market.site.pagecache import PageCache, cached_fragment, cached_page
 
 bp = Blueprint("prices", __name__)
 # The board and commodity pages, rendered once per data version for visitors not signed in.
@@ -172,17 +172,24 @@ def _filters() -> dict:
 @bp.get("/prices")
 def board():
     filters = _filters()
-    return cached_page(
-        PAGES,
-        version=series.data_version,
-        render=lambda: render_template(
-            "prices/board.html",
+
+    def body() -> str:
+        return render_template(
+            "prices/_board.html",
             entries=series.board(**filters),
             filters=filters,
             categories=catalogue.CATEGORY_LABELS,
             markets=series.markets_with_prices(),
             price_types=PRICE_TYPE_LABELS,
             type_names=_type_names(),
+        )
+
+    return cached_page(
+        PAGES,
+        version=series.data_version,
+        render=lambda: render_template(
+            "prices/board.html",
+            body=cached_fragment(PAGES, version=series.data_version, render=body),
         ),
     )
 
@@ -329,12 +336,21 @@ def _rows(commodity: Commodity, sel: dict) -> list[history.HistoryRow]:
 
 @bp.get("/prices/<code>")
 def commodity(code: str):
-    _commodity_or_404(code)
-    return cached_page(PAGES, version=series.data_version, render=lambda: _commodity_page(code))
-
-
-def _commodity_page(code: str) -> str:
     commodity = _commodity_or_404(code)
+    return cached_page(
+        PAGES,
+        version=series.data_version,
+        render=lambda: render_template(
+            "prices/commodity.html",
+            name=commodity.name(current_locale()),
+            body=cached_fragment(
+                PAGES, version=series.data_version, render=lambda: _commodity_body(commodity)
+            ),
+        ),
+    )
+
+
+def _commodity_body(commodity: Commodity) -> str:
     sel = _selection(commodity)
     rows = _rows(commodity, sel)
     lines = []
@@ -363,7 +379,7 @@ def _commodity_page(code: str) -> str:
     )
     args = {k: v for k, v in request.args.items(multi=True)}
     return render_template(
-        "prices/commodity.html",
+        "prices/_commodity.html",
         commodity=commodity,
         name=name,
         sel=sel,

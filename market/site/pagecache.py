@@ -2,8 +2,9 @@
 
 Prices change a few times a day and hundreds of visitors read the same board in between, so a
 visitor who is not signed in (and has no message waiting) gets the page rendered for the
-previous one, as long as the data's version stamp is the same. Signed-in users always get a
-fresh rendering (their name, their forms). Each web process keeps its own small cache.
+previous one, as long as the data's version stamp is the same. Signed-in users get a fresh
+page around the same shared body (their name and forms are only in the layout). Each web process
+keeps its own small cache.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 
 from flask import Response, make_response, request, session
 from flask_login import current_user
+from markupsafe import Markup
 
 from market.site.i18n import current_locale
 
@@ -74,6 +76,25 @@ def cacheable() -> bool:
     return not current_user.is_authenticated and not session.get("_flashes")
 
 
+def _request_key() -> tuple:
+    return (current_locale(), request.path, tuple(sorted(request.args.items(multi=True))))
+
+
+def cached_fragment(
+    cache: PageCache, *, version: Callable[[], str], render: Callable[[], str]
+) -> Markup:
+    """The part of a page that is the same for every reader (the board, a commodity's tables and
+    chart), rendered once per data version and language and shared by everyone, signed in or
+    not; the layout around it is rendered per request. ``render`` must not depend on the user."""
+    stamp = cache.version(version)
+    key = ("fragment", *_request_key())
+    body = cache.get(key, stamp)
+    if body is None:
+        body = render()
+        cache.put(key, stamp, body)
+    return Markup(body)
+
+
 def cached_page(
     cache: PageCache, *, version: Callable[[], str], render: Callable[[], str]
 ) -> Response | str:
@@ -83,7 +104,7 @@ def cached_page(
     if not cacheable():
         return render()
     stamp = cache.version(version)
-    key = (current_locale(), request.path, tuple(sorted(request.args.items(multi=True))))
+    key = _request_key()
     body = cache.get(key, stamp)
     if body is None:
         body = render()

@@ -240,6 +240,32 @@ def test_public_pages_are_shared_until_the_prices_change(app, client, dataset, m
     log_in(client, member)
     mine = client.get("/prices")
     assert "Nguyễn Văn A" in mine.get_data(as_text=True) and "ETag" not in mine.headers
+    assert "91.000" in mine.get_data(as_text=True)
+
+
+def test_signed_in_readers_share_the_rendered_board(client, dataset, member, monkeypatch) -> None:
+    """Only the layout is rendered per signed-in reader: the board and commodity bodies come
+    from the shared rendering while the prices are unchanged."""
+    from market.prices import series
+
+    board = client.get("/prices").get_data(as_text=True)
+    coffee = client.get("/prices/ca_phe_robusta_nhan").get_data(as_text=True)
+
+    def unchanged(*_args, **_kwargs):
+        raise AssertionError("the board was computed again although no price changed")
+
+    monkeypatch.setattr(series, "board", unchanged)
+    monkeypatch.setattr("market.prices.views._selection", unchanged)
+    log_in(client, member)
+    mine = client.get("/prices").get_data(as_text=True)
+    assert "Nguyễn Văn A" in mine and "Nguyễn Văn A" not in board
+    shared = board[board.index("<h1>") : board.index("</main>")].rsplit('<p class="small muted">')[
+        0
+    ]
+    assert "Cà phê" in shared and shared in mine
+    assert "My price alerts" in mine or "Cảnh báo giá của tôi" in mine
+    my_coffee = client.get("/prices/ca_phe_robusta_nhan").get_data(as_text=True)
+    assert coffee[coffee.index("<h1>") : coffee.index("</main>")] in my_coffee
 
 
 def test_public_pages_carry_no_form_token(client, dataset) -> None:
