@@ -31,15 +31,13 @@ from market.errors import DomainError
 from market.extensions import db, limiter
 from market.forms import show_error
 from market.site.i18n import current_locale
+from market.urls import safe_next
 
 bp = Blueprint("accounts", __name__)
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next") or request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return default
+    return safe_next(request.args.get("next") or request.form.get("next"), default)
 
 
 def _start_session(user, *, remember: bool = False) -> None:

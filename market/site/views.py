@@ -20,6 +20,7 @@ from market.db import writes
 from market.extensions import db
 from market.site.i18n import LOCALE_COOKIE
 from market.site.services import home_summary
+from market.urls import safe_next
 
 bp = Blueprint("site", __name__)
 
@@ -49,10 +50,7 @@ def _choose_language(locale: str, target: str | None):
                 user=current_user, name=current_user.name, phone=current_user.phone, locale=locale
             )
             db.session.commit()
-    target = target or url_for("site.home")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("site.home")
-    response = redirect(target)
+    response = redirect(safe_next(target, url_for("site.home")))
     response.set_cookie(
         LOCALE_COOKIE,
         session.get("locale", "vi"),

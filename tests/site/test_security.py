@@ -70,6 +70,19 @@ def test_vietnamese_by_default_and_english_on_request(client) -> None:
 def test_language_switch_refuses_offsite_redirects(client) -> None:
     response = client.post("/language", data={"locale": "en", "next": "//evil.example.com/"})
     assert response.headers["Location"] == "/"
+    # A shared GET link must not be turned into a jump to another host either.
+    for target in ("/\t/evil.example", "/\\evil.example", "https://evil.example", "/\n/evil.example"):
+        response = client.get("/language/vi", query_string={"next": target})
+        assert response.headers["Location"] == "/", target
+    assert client.get("/language/vi?next=/prices").headers["Location"] == "/prices"
+
+
+def test_login_refuses_offsite_next(client, member) -> None:
+    response = client.post(
+        "/login?next=/%09/evil.example",
+        data={"email": member.email, "password": member.password},
+    )
+    assert response.status_code == 302 and "evil" not in response.headers["Location"]
 
 
 def test_server_error_page_is_translated(app, tmp_path) -> None:
