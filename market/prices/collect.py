@@ -23,8 +23,7 @@ from market.prices.fetch import Fetcher
 from market.prices.models import CollectionRun, HeldPrice, PriceSource, UnmappedName
 from market.prices.names import NameIndex, note_unmapped
 from market.prices.normalise import NormalisedPrice, normalise_collected
-from market.prices.series import refresh_many
-from market.prices.services import Doubts, record_price
+from market.prices.services import price_batch, record_price
 from market.prices.sources import get_adapter
 
 log = logging.getLogger(__name__)
@@ -144,53 +143,53 @@ def store_prices(
     from market.prices.sources.base import Rejection
 
     index = NameIndex.load()
-    doubts = Doubts()
     counts: dict[str, Any] = dict.fromkeys(
         ("stored", "updated", "unchanged", "flagged", "unmapped", "rejected"), 0
     )
     counts["rejections"] = []
-    for price in prices:
-        if not price.market_name:
-            counts["rejected"] += 1
-            counts["rejections"].append(
-                Rejection(
-                    price.row_number, price.raw_text, "no market given on the row or in settings"
+    with price_batch() as doubts:
+        for price in prices:
+            if not price.market_name:
+                counts["rejected"] += 1
+                counts["rejections"].append(
+                    Rejection(
+                        price.row_number,
+                        price.raw_text,
+                        "no market given on the row or in settings",
+                    )
                 )
-            )
-            continue
-        price_type = price.price_type or source.default_price_type or "wholesale"
-        commodity_id = index.commodity(price.commodity_name)
-        market_id = index.market(price.market_name)
-        if commodity_id is None or market_id is None:
-            held = HeldPrice(
-                source_id=source.id,
+                continue
+            price_type = price.price_type or source.default_price_type or "wholesale"
+            commodity_id = index.commodity(price.commodity_name)
+            market_id = index.market(price.market_name)
+            if commodity_id is None or market_id is None:
+                held = HeldPrice(
+                    source_id=source.id,
+                    run_id=run_id,
+                    payload=_payload(price, price_type=price_type, source_url=source_url),
+                )
+                if commodity_id is None:
+                    held.commodity_name_id = note_unmapped(
+                        index, kind="commodity", name=price.commodity_name, source_id=source.id
+                    ).id
+                if market_id is None:
+                    held.market_name_id = note_unmapped(
+                        index, kind="market", name=price.market_name, source_id=source.id
+                    ).id
+                db.session.add(held)
+                counts["unmapped"] += 1
+                continue
+            outcome = record_price(
+                source=source,
+                commodity_id=commodity_id,
+                market_id=market_id,
+                price=price,
+                price_type=price_type,
+                doubts=doubts,
                 run_id=run_id,
-                payload=_payload(price, price_type=price_type, source_url=source_url),
+                source_url=source_url,
             )
-            if commodity_id is None:
-                held.commodity_name_id = note_unmapped(
-                    index, kind="commodity", name=price.commodity_name, source_id=source.id
-                ).id
-            if market_id is None:
-                held.market_name_id = note_unmapped(
-                    index, kind="market", name=price.market_name, source_id=source.id
-                ).id
-            db.session.add(held)
-            counts["unmapped"] += 1
-            continue
-        outcome = record_price(
-            source=source,
-            commodity_id=commodity_id,
-            market_id=market_id,
-            price=price,
-            price_type=price_type,
-            doubts=doubts,
-            run_id=run_id,
-            source_url=source_url,
-        )
-        counts[outcome] += 1
-    db.session.flush()
-    refresh_many(doubts.touched)
+            counts[outcome] += 1
     return counts
 
 
@@ -201,29 +200,27 @@ def release_held(*, name: UnmappedName) -> int:
     if not held:
         return 0
     index = NameIndex.load()
-    doubts = Doubts()
     stored = 0
-    for row in held:
-        price, price_type, source_url = _from_payload(row.payload)
-        commodity_id = index.commodity(price.commodity_name)
-        market_id = index.market(price.market_name)
-        if commodity_id is None or market_id is None:
-            continue  # the other name is still unknown; it stays held
-        source = db.session.get(PriceSource, row.source_id)
-        record_price(
-            source=source,
-            commodity_id=commodity_id,
-            market_id=market_id,
-            price=price,
-            price_type=price_type,
-            doubts=doubts,
-            run_id=row.run_id,
-            source_url=source_url,
-        )
-        db.session.delete(row)
-        stored += 1
-    db.session.flush()
-    refresh_many(doubts.touched)
+    with price_batch() as doubts:
+        for row in held:
+            price, price_type, source_url = _from_payload(row.payload)
+            commodity_id = index.commodity(price.commodity_name)
+            market_id = index.market(price.market_name)
+            if commodity_id is None or market_id is None:
+                continue  # the other name is still unknown; it stays held
+            source = db.session.get(PriceSource, row.source_id)
+            record_price(
+                source=source,
+                commodity_id=commodity_id,
+                market_id=market_id,
+                price=price,
+                price_type=price_type,
+                doubts=doubts,
+                run_id=row.run_id,
+                source_url=source_url,
+            )
+            db.session.delete(row)
+            stored += 1
     return stored
 
 

@@ -22,7 +22,13 @@ from market.extensions import db
 from market.permissions import require
 from market.prices.names import NameIndex
 from market.prices.normalise import RowError, normalise
-from market.prices.services import Doubts, builtin_source, find_observation, record_price
+from market.prices.services import (
+    Doubts,
+    builtin_source,
+    find_observation,
+    price_batch,
+    record_price,
+)
 from market.prices.sources import tabular
 from market.prices.sources.base import SourceError
 from market.text import fold
@@ -223,18 +229,18 @@ def commit_import(*, actor: User, token: str, today: date | None = None) -> Prev
     if not preview.accepted:
         raise DomainError(_("No row of this file can be stored."))
     source = builtin_source("import")
-    doubts = Doubts()
-    for row in preview.rows:
-        if row.outcome in ("new", "update", "flagged"):
-            record_price(
-                source=source,
-                commodity_id=row.values["commodity_id"],
-                market_id=row.values["market_id"],
-                price=row.values["price"],
-                price_type=row.values["price_type"],
-                doubts=doubts,
-                entered_by=actor,
-            )
+    with price_batch() as doubts:
+        for row in preview.rows:
+            if row.outcome in ("new", "update", "flagged"):
+                record_price(
+                    source=source,
+                    commodity_id=row.values["commodity_id"],
+                    market_id=row.values["market_id"],
+                    price=row.values["price"],
+                    price_type=row.values["price_type"],
+                    doubts=doubts,
+                    entered_by=actor,
+                )
     record(
         actor=actor,
         action="price.imported",

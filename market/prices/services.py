@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import statistics
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -30,6 +31,7 @@ from market.prices.models import (
     PriceSource,
 )
 from market.prices.normalise import NormalisedPrice
+from market.prices.series import refresh_many
 from market.text import NumberFormatError, parse_range
 
 PRICE_TYPE_LABELS = {
@@ -159,6 +161,18 @@ class Doubts:
         return None
 
 
+@contextmanager
+def price_batch() -> Iterator[Doubts]:
+    """The state for storing a batch of prices with ``record_price``. When the batch ends, the
+    summaries of the series it touched are refreshed: every way a price comes in (collection,
+    released held prices, manual entry, import) reaches the board, the API and the alerts'
+    weekly changes the same way."""
+    doubts = Doubts()
+    yield doubts
+    db.session.flush()
+    refresh_many(doubts.touched)
+
+
 def find_observation(
     *, source_id: int, commodity_id: int, market_id: int, price_type: str, observed_on: date
 ) -> PriceObservation | None:
@@ -265,9 +279,10 @@ def record_price(
 
         db.session.flush()
         check_observation(existing, doubts.alert_rules)
-        # Later prices in this run are judged against this one too.
-        for key, series in doubts.cache.items():
-            if key[0] == commodity_id and key[2] == price_type and key[3] == price.unit_code:
+        # Later prices in this run are judged against this one too: its own market's history
+        # and the all-markets one, not other markets'.
+        for (c, m, t, u), series in doubts.cache.items():
+            if (c, t, u) == (commodity_id, price_type, price.unit_code) and m in (market_id, None):
                 series.insert(0, price.price)
     return "flagged" if doubt else outcome
 
@@ -433,26 +448,26 @@ def enter_price(
         change=None,
         raw_text=f"{price_text} đ/{unit_code}",
     )
-    doubts = Doubts()
-    doubt = doubts.reason(
-        commodity_id=commodity.id,
-        market_id=market.id,
-        price_type=price_type,
-        unit_code=unit.code,
-        price=mid,
-        observed_on=observed_on,
-    )
     source = builtin_source("manual")
-    record_price(
-        source=source,
-        commodity_id=commodity.id,
-        market_id=market.id,
-        price=normalised,
-        price_type=price_type,
-        doubts=doubts,
-        entered_by=actor,
-        trust=True,
-    )
+    with price_batch() as doubts:
+        doubt = doubts.reason(
+            commodity_id=commodity.id,
+            market_id=market.id,
+            price_type=price_type,
+            unit_code=unit.code,
+            price=mid,
+            observed_on=observed_on,
+        )
+        record_price(
+            source=source,
+            commodity_id=commodity.id,
+            market_id=market.id,
+            price=normalised,
+            price_type=price_type,
+            doubts=doubts,
+            entered_by=actor,
+            trust=True,
+        )
     observation = find_observation(
         source_id=source.id,
         commodity_id=commodity.id,

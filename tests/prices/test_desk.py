@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from market.audit.models import AuditEvent
 from market.catalogue.models import Commodity, Market
 from market.extensions import db
-from market.prices.models import PriceObservation, PriceSource
+from market.prices.models import PriceObservation, PriceSeries, PriceSource
 from tests.conftest import log_in
 
 
@@ -67,6 +67,8 @@ def test_official_enters_a_price_by_hand(app, client, official) -> None:
         assert (row.price_min, row.price_max, row.price) == (62000, 63000, 62500)
         assert row.source.kind == "manual" and row.entered_by_id == official.id
         assert db.session.scalar(select(AuditEvent.action)) == "price.entered"
+    # Published at once: the board shows it.
+    assert "62.500" in client.get("/prices?q=lon+hoi").get_data(as_text=True)
 
 
 def test_manual_entry_errors_keep_the_values(app, client, official) -> None:
@@ -151,6 +153,8 @@ def test_import_previews_every_row_and_stores_all_accepted_at_once(app, client, 
     response = client.post(f"/department/prices/import/{token}", data={"decision": "import"})
     assert response.status_code == 302
     assert _count(app) == 2
+    with app.app_context():  # both reach the board's series
+        assert db.session.scalar(select(func.count(PriceSeries.id))) == 2
     # The same file again: both already there, nothing new.
     page = _upload(client, CSV.encode("utf-8"), "gia.csv").get_data(as_text=True)
     assert "Nhập 0 giá" in page
