@@ -40,13 +40,15 @@ __all__ = [
     "normalise_collected",
     "parse_currency",
     "parse_price_unit",
+    "round_price",
     "units",
 ]
 
 UNITS_CSV = Path(__file__).resolve().parent.parent / "data" / "units.csv"
 PRICE_TYPES = ("farm_gate", "wholesale", "retail", "export")
-PLACES = Decimal("0.000001")
-"""Prices divided by a non-decimal factor (lb) are rounded to a millionth of the currency."""
+PLACES = Decimal("0.0001")
+"""Prices divided by a non-decimal factor (lb) are rounded to the price columns' scale
+(``models.PRICE``), so that a price read again compares equal to the one stored."""
 
 
 MAX_PRICE = Decimal(10) ** 15
@@ -326,7 +328,7 @@ class NormalisedPrice:
     row_number: int | None = None
 
 
-def _clean_decimal(value: Decimal) -> Decimal:
+def round_price(value: Decimal) -> Decimal:
     """Round to ``PLACES`` and print plainly: 64850 not 6.485E+4, 2.35 not 2.350000."""
     value = value.quantize(PLACES, rounding=ROUND_HALF_EVEN)
     if value == value.to_integral_value():
@@ -447,16 +449,16 @@ def normalise(
             change_value = parse_change(change_text, thousands=thousands)
         except NumberFormatError as exc:
             raise RowError(f"cannot read the change {change_text!r}: {exc}") from exc
-        change = _clean_decimal(change_value * change_multiplier)
+        change = round_price(change_value * change_multiplier)
 
     price_type_text = pick(row.price_type_text, "price_type")
     return NormalisedPrice(
         commodity_name=commodity,
         market_name=pick(row.market, "market"),
         price_type=classify_price_type(price_type_text),
-        price=_clean_decimal((low + high) / 2 * multiplier),
-        price_min=_clean_decimal(low * multiplier),
-        price_max=_clean_decimal(high * multiplier),
+        price=round_price((low + high) / 2 * multiplier),
+        price_min=round_price(low * multiplier),
+        price_max=round_price(high * multiplier),
         unit_code=unit_code,
         currency=currency,
         observed_on=observed_on,

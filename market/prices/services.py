@@ -30,7 +30,7 @@ from market.prices.models import (
     PriceRevision,
     PriceSource,
 )
-from market.prices.normalise import NormalisedPrice
+from market.prices.normalise import NormalisedPrice, round_price
 from market.prices.series import refresh_many
 from market.text import NumberFormatError, parse_range
 
@@ -402,12 +402,8 @@ def price_per_base_unit(*, text: str, unit_code: str) -> tuple[Decimal, Decimal,
     factor = unit.factor_to_base or Decimal(1)
     base_code = unit.base_unit if unit.factor_to_base is not None else unit.code
 
-    def per_base(value: Decimal) -> Decimal:
-        result = value / factor
-        return result.quantize(Decimal(1)) if result == result.to_integral_value() else result
-
-    low, high = per_base(low_high.low), per_base(low_high.high)
-    return (low + high) / 2, low, high, db.session.get(Unit, base_code) or unit
+    low, high = round_price(low_high.low / factor), round_price(low_high.high / factor)
+    return round_price((low + high) / 2), low, high, db.session.get(Unit, base_code) or unit
 
 
 def enter_price(
