@@ -66,6 +66,12 @@ class Unit(db.Model):
     base_unit: Mapped[str] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(String(300))
 
+    @property
+    def priced_per(self) -> str:
+        """The unit prices in this unit are stored per: its base unit, or itself when it has
+        no fixed conversion."""
+        return self.base_unit if self.factor_to_base is not None else self.code
+
 
 class Commodity(db.Model):
     __tablename__ = "commodity"

@@ -3,6 +3,8 @@ rule and day."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,6 +21,7 @@ from market.errors import DomainError
 from market.extensions import db
 from market.permissions import require, rule
 from market.prices.models import PriceAlertRule, PriceObservation, PriceSeries
+from market.prices.series import key_of, series_filter
 from market.urls import absolute_url
 
 RULE_KINDS = {
@@ -98,15 +101,12 @@ def remove_rule(*, actor: User, alert_rule: PriceAlertRule) -> None:
 
 
 def _week_before(observation: PriceObservation) -> Decimal | None:
+    """The series' price about a week before this one (the latest day 7–13 days earlier)."""
     target = observation.observed_on - timedelta(days=7)
     row = db.session.execute(
         select(PriceObservation.observed_on, func.avg(PriceObservation.price))
         .where(
-            PriceObservation.commodity_id == observation.commodity_id,
-            PriceObservation.market_id == observation.market_id,
-            PriceObservation.price_type == observation.price_type,
-            PriceObservation.unit_code == observation.unit_code,
-            PriceObservation.status == "ok",
+            series_filter(key_of(observation)),
             PriceObservation.observed_on <= target,
             PriceObservation.observed_on > target - timedelta(days=7),
         )
@@ -117,16 +117,26 @@ def _week_before(observation: PriceObservation) -> Decimal | None:
     return Decimal(str(row[1])) if row else None
 
 
-def _matches(alert_rule: PriceAlertRule, observation: PriceObservation) -> dict[str, Any] | None:
+def _matches(
+    alert_rule: PriceAlertRule, observation: PriceObservation, week_before: Callable[[], Any]
+) -> dict[str, Any] | None:
     if alert_rule.market_id is not None and alert_rule.market_id != observation.market_id:
         return None
     price = observation.price
-    if alert_rule.kind == "above" and price > alert_rule.threshold:
-        return {"price": price}
-    if alert_rule.kind == "below" and price < alert_rule.threshold:
-        return {"price": price}
+    if alert_rule.kind in ("above", "below"):
+        # Thresholds are đồng per the commodity's unit: a USD or per-m³ price is no match.
+        commodity = observation.commodity
+        if (observation.currency, observation.unit_code) != (
+            "VND",
+            commodity.default_unit.priced_per,
+        ):
+            return None
+        if alert_rule.kind == "above" and price > alert_rule.threshold:
+            return {"price": price}
+        if alert_rule.kind == "below" and price < alert_rule.threshold:
+            return {"price": price}
     if alert_rule.kind == "weekly_change":
-        before = _week_before(observation)
+        before = week_before()
         if before:
             change = (price - before) / before * 100
             if abs(change) > alert_rule.threshold:
@@ -146,9 +156,11 @@ def check_observation(observation: PriceObservation, cache: dict[int, list[Price
                 )
             )
         )
+    # Looked up once per price, and only if a weekly rule asks for it.
+    week_before = functools.cache(lambda: _week_before(observation))
     queued = 0
     for alert_rule in cache[observation.commodity_id]:
-        found = _matches(alert_rule, observation)
+        found = _matches(alert_rule, observation, week_before)
         if found is not None:
             queued += _send(alert_rule, observation.observed_on, observation=observation, **found)
     return queued

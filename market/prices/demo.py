@@ -189,7 +189,7 @@ def price_history() -> str | None:
         commodity = commodities[code]
         unit = units[commodity.default_unit_code]
         factor = unit.factor_to_base or Decimal(1)
-        base = unit.base_unit if unit.factor_to_base is not None else unit.code
+        base = unit.priced_per
         common = _series_values(
             rng,
             days=HISTORY_DAYS,

@@ -400,10 +400,9 @@ def price_per_base_unit(*, text: str, unit_code: str) -> tuple[Decimal, Decimal,
     if low_high.low <= 0:
         raise DomainError(_("The price must be more than zero."), field="price")
     factor = unit.factor_to_base or Decimal(1)
-    base_code = unit.base_unit if unit.factor_to_base is not None else unit.code
 
     low, high = round_price(low_high.low / factor), round_price(low_high.high / factor)
-    return round_price((low + high) / 2), low, high, db.session.get(Unit, base_code) or unit
+    return round_price((low + high) / 2), low, high, db.session.get(Unit, unit.priced_per) or unit
 
 
 def enter_price(

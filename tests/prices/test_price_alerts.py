@@ -99,6 +99,30 @@ def test_below_and_market_specific_rules(hog, member) -> None:
     assert _emails() == 0
 
 
+def test_thresholds_in_dong_ignore_prices_in_other_currencies_and_units(hog, member) -> None:
+    import dataclasses
+
+    user = db.session.get(User, member.id)
+    add_rule(
+        actor=user, commodity_id=hog[1].id, market_id=None, kind="below", threshold=Decimal(50000)
+    )
+    source, commodity, market = hog
+    for currency, unit_code in (("USD", "kg"), ("VND", "con")):
+        price = dataclasses.replace(_price(2), currency=currency, unit_code=unit_code)
+        record_price(
+            source=source,
+            commodity_id=commodity.id,
+            market_id=market.id,
+            price=price,
+            price_type="export" if currency == "USD" else "retail",
+            doubts=Doubts(),
+            trust=True,
+        )
+    assert _emails() == 0
+    _store(hog, 40000)
+    assert _emails() == 1
+
+
 def test_weekly_change_rule(hog, member) -> None:
     user = db.session.get(User, member.id)
     add_rule(
