@@ -65,6 +65,14 @@ def history(
     """Mean, min and max per market and period (day, week or month), oldest first."""
     if not market_ids:
         return []
+    shown = (
+        PriceObservation.commodity_id == commodity.id,
+        PriceObservation.market_id.in_(market_ids),
+        PriceObservation.price_type == price_type,
+        PriceObservation.unit_code == unit_code,
+        PriceObservation.currency == currency,
+        PriceObservation.status == "ok",
+    )
     stmt = (
         select(
             PriceObservation.market_id,
@@ -73,25 +81,13 @@ def history(
             func.min(PriceObservation.price_min),
             func.max(PriceObservation.price_max),
         )
-        .where(
-            PriceObservation.commodity_id == commodity.id,
-            PriceObservation.market_id.in_(market_ids),
-            PriceObservation.price_type == price_type,
-            PriceObservation.unit_code == unit_code,
-            PriceObservation.currency == currency,
-            PriceObservation.status == "ok",
-        )
+        .where(*shown)
         .group_by(PriceObservation.market_id, PriceObservation.observed_on)
     )
     days = PERIODS.get(period)
     if days is not None:
-        latest = db.session.scalar(
-            select(func.max(PriceObservation.observed_on)).where(
-                PriceObservation.commodity_id == commodity.id,
-                PriceObservation.market_id.in_(market_ids),
-                PriceObservation.price_type == price_type,
-            )
-        )
+        # The period ends at the latest price shown, not at a flagged or rejected one.
+        latest = db.session.scalar(select(func.max(PriceObservation.observed_on)).where(*shown))
         end = latest or today or date.today()
         stmt = stmt.where(PriceObservation.observed_on > end - timedelta(days=days))
     buckets: dict[tuple[int, date], list] = defaultdict(lambda: [None, [], [], []])
