@@ -25,6 +25,7 @@ from market.prices.names import NameIndex, note_unmapped
 from market.prices.normalise import NormalisedPrice, normalise_collected
 from market.prices.services import price_batch, record_price
 from market.prices.sources import get_adapter
+from market.prices.sources.base import Collected
 
 log = logging.getLogger(__name__)
 MAX_DETAILS = 200  # rejected rows kept on a run for its page
@@ -34,11 +35,11 @@ def make_fetcher(source: PriceSource) -> Fetcher:
     config = current_app.config
     return Fetcher(
         user_agent=f"QuangTriMarketBot/1.0 (+{config['MARKET_BASE_URL']})",
-        timeout=(5, float(config.get("MARKET_FETCH_TIMEOUT_SECONDS", 30))),
-        retries=int(config.get("MARKET_FETCH_RETRIES", 3)),
-        backoff=float(config.get("MARKET_FETCH_BACKOFF_SECONDS", 0.5)),
-        delay=float(config.get("MARKET_FETCH_DELAY_SECONDS", 1.0)),
-        max_bytes=int(config.get("MARKET_FETCH_MAX_BYTES", 5_000_000)),
+        timeout=(5, config["MARKET_FETCH_TIMEOUT_SECONDS"]),
+        retries=config["MARKET_FETCH_RETRIES"],
+        backoff=config["MARKET_FETCH_BACKOFF_SECONDS"],
+        delay=config["MARKET_FETCH_DELAY_SECONDS"],
+        max_bytes=config["MARKET_FETCH_MAX_BYTES"],
         respect_robots=source.respect_robots,
     )
 
@@ -69,14 +70,27 @@ def _from_payload(data: dict[str, Any]) -> tuple[NormalisedPrice, str, str | Non
 def collect_source(
     *, source: PriceSource, today: date | None = None, fetcher: Fetcher | None = None
 ) -> CollectionRun:
-    """Run one source now and return its run record (committed, whatever the outcome)."""
+    """Run one source now and return its run record (committed, whatever the outcome).
+
+    No transaction is open while the pages are fetched (seconds to minutes, with the polite
+    delays): on SQLite an open writing transaction would hold every other writer back."""
     today = today or date.today()
     run = CollectionRun(source_id=source.id, status="running", started_at=utcnow())
     db.session.add(run)
-    db.session.commit()
+    db.session.flush()
     run_id, source_id = run.id, source.id
+    kind, url, settings = source.kind, source.url, dict(source.settings or {})
+    own_fetcher = fetcher is None
+    fetcher = fetcher or make_fetcher(source)
+    db.session.commit()
     try:
-        _collect(run, source, today, fetcher)
+        adapter = get_adapter(kind)
+        try:
+            collected = adapter.collect(fetcher=fetcher, url=url, settings=settings, today=today)
+        finally:
+            if own_fetcher:
+                fetcher.close()
+        _store(db.session.get(CollectionRun, run_id), source, collected, today)
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -90,17 +104,8 @@ def collect_source(
     return db.session.get(CollectionRun, run_id)
 
 
-def _collect(run: CollectionRun, source: PriceSource, today: date, fetcher: Fetcher | None) -> None:
-    adapter = get_adapter(source.kind)
-    own_fetcher = fetcher is None
-    fetcher = fetcher or make_fetcher(source)
-    try:
-        collected = adapter.collect(
-            fetcher=fetcher, url=source.url, settings=source.settings or {}, today=today
-        )
-    finally:
-        if own_fetcher:
-            fetcher.close()
+def _store(run: CollectionRun, source: PriceSource, collected: Collected, today: date) -> None:
+    """Normalise and store what a source gave, and record the counts on its run."""
     prices, rejections = normalise_collected(collected, today=today)
     run.pages = len(collected.pages)
     run.parsed = len(prices)

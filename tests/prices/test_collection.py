@@ -138,6 +138,27 @@ def test_collecting_twice_stores_once_and_a_change_keeps_history(ctx, httpserver
 
 
 @pytest.mark.usefixtures("fast_fetch")
+def test_no_transaction_is_open_while_pages_are_fetched(ctx, httpserver_ipv4) -> None:
+    """On SQLite an open writing transaction would keep every other writer waiting."""
+    from market.prices.collect import make_fetcher
+
+    _serve(httpserver_ipv4, "/gia", page(("Hồ tiêu", "Gia Lai", "141.000")))
+    source = _source(httpserver_ipv4, "/gia")
+    fetcher = make_fetcher(source)
+    fetched_in_transaction = []
+    plain_get = fetcher.get
+
+    def get(url, **kwargs):
+        fetched_in_transaction.append(db.session().in_transaction())
+        return plain_get(url, **kwargs)
+
+    fetcher.get = get
+    run = collect_source(source=source, today=TODAY, fetcher=fetcher)
+    assert run.error is None and run.stored == 1
+    assert fetched_in_transaction == [False]
+
+
+@pytest.mark.usefixtures("fast_fetch")
 def test_former_province_names_and_local_markets(ctx, httpserver_ipv4) -> None:
     _serve(
         httpserver_ipv4,
