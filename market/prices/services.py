@@ -619,6 +619,8 @@ def request_collection(*, actor: User, source: PriceSource) -> None:
     require(actor, "review", "prices")
     if not source.collected:
         raise DomainError(_("This source is not collected from the web."))
+    if not source.enabled:
+        raise DomainError(_("This source is switched off: switch it on to collect from it."))
     source.run_requested_at = utcnow()
     db.session.flush()
 

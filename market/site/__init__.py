@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,11 +14,13 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from market.extensions import login_manager
+from market.errors import DomainError
+from market.extensions import db, login_manager
 from market.permissions import can
 from market.site import nav
 from market.site.i18n import current_locale, format_day, format_moment, format_money, format_number
 from market.site.security import init_security_headers
+from market.urls import safe_next
 
 
 def init_site(app: Flask) -> None:
@@ -75,6 +78,15 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _back() -> str:
+    """The page the user came from, when it is on this site; else the home page."""
+    came_from = urlsplit(request.referrer or "")
+    home = url_for("site.home")
+    if came_from.netloc != request.host:
+        return home
+    return safe_next(came_from.path + (f"?{came_from.query}" if came_from.query else ""), home)
+
+
 def _register_error_handlers(app: Flask) -> None:
     messages = {
         400: _l("The request could not be understood."),
@@ -111,6 +123,16 @@ def _register_error_handlers(app: Flask) -> None:
                 "Please go back, reload the page and try again."
             ),
         )
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        """A rule said no where the view had no form to show it on (a button, a link): the
+        message goes back to the page the user came from, and nothing was saved."""
+        db.session.rollback()
+        if _wants_json() or request.method == "GET":
+            return render_error(400, exc.message)
+        flash(exc.message, "error")
+        return redirect(_back())
 
     @app.errorhandler(500)
     def server_error(exc: Exception):

@@ -248,3 +248,24 @@ def test_admin_saves_a_source_with_clear_errors(app, client, admin_account, offi
             select(PriceSource).where(PriceSource.name == "Giá Sở Công Thương")
         )
         assert source.settings == {"table": "#gia"} and source.schedule == "30 8 * * 1-6"
+
+
+def test_collect_now_on_a_switched_off_source_says_why(app, client, official) -> None:
+    with app.app_context():
+        from market.prices.services import save_source
+
+        source, _ = save_source(
+            actor=None, name="Tắt", kind="html_table", url="http://127.0.0.1/x", settings={}
+        )
+        source.enabled = False
+        db.session.commit()
+        source_id = source.id
+    log_in(client, official)
+    page_url = f"/department/prices/sources/{source_id}"
+    response = client.post(
+        f"{page_url}/collect", headers={"Referer": f"http://localhost{page_url}"}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == page_url
+    assert "đang tắt" in client.get(page_url).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(PriceSource, source_id).run_requested_at is None
