@@ -26,6 +26,7 @@ from market.prices.services import (
     Doubts,
     builtin_source,
     find_observation,
+    is_unchanged,
     price_batch,
     record_price,
 )
@@ -204,11 +205,7 @@ def _judge(number, text, cell, index, doubts, source, today, seen) -> RowOutcome
         "market_id": market_id,
         "price_type": price_type,
     }
-    if (
-        existing is not None
-        and existing.price == price.price
-        and existing.unit_code == price.unit_code
-    ):
+    if is_unchanged(existing, price):
         return RowOutcome(number, text, "unchanged", values=values)
     doubt = doubts.reason(
         commodity_id=commodity_id,

@@ -188,6 +188,23 @@ def find_observation(
     )
 
 
+def is_unchanged(existing: PriceObservation | None, price: NormalisedPrice) -> bool:
+    """Whether a price read again is the one stored: the same figures, unit and currency."""
+    return existing is not None and (
+        price.price,
+        price.price_min,
+        price.price_max,
+        price.unit_code,
+        price.currency,
+    ) == (
+        existing.price,
+        existing.price_min,
+        existing.price_max,
+        existing.unit_code,
+        existing.currency,
+    )
+
+
 def record_price(
     *,
     source: PriceSource,
@@ -213,19 +230,12 @@ def record_price(
         price_type=price_type,
         observed_on=price.observed_on,
     )
-    values = (price.price, price.price_min, price.price_max, price.unit_code, price.currency)
     doubts.touched.add((commodity_id, market_id, price_type, price.unit_code, price.currency))
     if existing is not None:
         doubts.touched.add(
             (commodity_id, market_id, price_type, existing.unit_code, existing.currency)
         )
-    if existing is not None and values == (
-        existing.price,
-        existing.price_min,
-        existing.price_max,
-        existing.unit_code,
-        existing.currency,
-    ):
+    if is_unchanged(existing, price):
         return "unchanged"
     doubt = (
         None
@@ -263,7 +273,11 @@ def record_price(
             )
         )
         outcome = "updated"
-    existing.price, existing.price_min, existing.price_max = values[:3]
+    existing.price, existing.price_min, existing.price_max = (
+        price.price,
+        price.price_min,
+        price.price_max,
+    )
     existing.unit_code, existing.currency = price.unit_code, price.currency
     existing.change = price.change
     existing.raw_text = (price.raw_text or "")[:1000] or None
