@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from market.db import utcnow
 from market.extensions import db
@@ -242,29 +242,38 @@ def collect_all(*, today: date | None = None, only: str | None = None) -> list[C
     return runs
 
 
-def unmapped_names(*, actor, include_ignored: bool = False) -> list[UnmappedName]:
+def _waiting() -> tuple:
+    return (
+        UnmappedName.commodity_id.is_(None),
+        UnmappedName.market_id.is_(None),
+        UnmappedName.ignored.is_(False),
+    )
+
+
+def unmapped_names(*, actor) -> list[tuple[UnmappedName, int]]:
+    """The names waiting for an official, most seen first, each with how many prices wait."""
     from market.permissions import require
 
     require(actor, "review", "prices")
-    stmt = select(UnmappedName).where(
-        UnmappedName.commodity_id.is_(None), UnmappedName.market_id.is_(None)
-    )
-    if not include_ignored:
-        stmt = stmt.where(UnmappedName.ignored.is_(False))
-    return list(db.session.scalars(stmt.order_by(UnmappedName.seen_count.desc())))
-
-
-def held_count(name: UnmappedName) -> int:
-    from sqlalchemy import func, or_
-
-    return (
-        db.session.scalar(
-            select(func.count(HeldPrice.id)).where(
-                or_(HeldPrice.commodity_name_id == name.id, HeldPrice.market_name_id == name.id)
+    held = (
+        select(func.count(HeldPrice.id))
+        .where(
+            or_(
+                HeldPrice.commodity_name_id == UnmappedName.id,
+                HeldPrice.market_name_id == UnmappedName.id,
             )
         )
-        or 0
+        .correlate(UnmappedName)
+        .scalar_subquery()
     )
+    rows = db.session.execute(
+        select(UnmappedName, held).where(*_waiting()).order_by(UnmappedName.seen_count.desc())
+    )
+    return [(name, count) for name, count in rows]
+
+
+def count_unmapped() -> int:
+    return db.session.scalar(select(func.count(UnmappedName.id)).where(*_waiting())) or 0
 
 
 def map_name(

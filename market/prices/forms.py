@@ -82,10 +82,6 @@ class ReviewForm(FlaskForm):
     reason = StringField(_l("Reason (required to reject)"), validators=[optional, max_length(300)])
 
 
-class MapNameForm(FlaskForm):
-    target = SelectField(_l("Means"), coerce=_int_or_none, validators=[required])
-
-
 class AlertRuleForm(FlaskForm):
     commodity_id = SelectField(_l("Commodity"), coerce=_int_or_none, validators=[required])
     market_id = SelectField(_l("Market"), coerce=_int_or_none, validators=[optional])

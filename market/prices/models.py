@@ -185,10 +185,6 @@ class UnmappedName(db.Model):
     commodity: Mapped[Commodity | None] = relationship(lazy="joined")
     market: Mapped[Market | None] = relationship(lazy="joined")
 
-    @property
-    def resolved(self) -> bool:
-        return self.commodity_id is not None or self.market_id is not None
-
 
 class HeldPrice(db.Model):
     """A normalised price waiting for its commodity or market name to be mapped."""

@@ -8,7 +8,7 @@ import tomllib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -659,10 +659,4 @@ def get_run(run_id: int) -> CollectionRun | None:
 def markets() -> list[Market]:
     return list(
         db.session.scalars(select(Market).order_by(Market.kind != "province", Market.name_folded))
-    )
-
-
-def latest_observed_at(source: PriceSource) -> datetime | None:
-    return db.session.scalar(
-        select(func.max(PriceObservation.fetched_at)).where(PriceObservation.source_id == source.id)
     )

@@ -16,9 +16,9 @@ from market.catalogue.models import Unit
 from market.errors import DomainError
 from market.extensions import db
 from market.forms import options, show_error
-from market.permissions import require
+from market.permissions import can, require
 from market.prices import collect, imports, services
-from market.prices.forms import ImportForm, ManualPriceForm, MapNameForm, ReviewForm, SourceForm
+from market.prices.forms import ImportForm, ManualPriceForm, ReviewForm, SourceForm
 from market.prices.models import UnmappedName
 
 bp = Blueprint("prices_admin", __name__, url_prefix="/department/prices")
@@ -64,7 +64,8 @@ def overview():
         sources=[(s, services.source_health(s)) for s in sources],
         runs=services.recent_runs(limit=20),
         flagged=services.count_flagged(),
-        unmapped=len(collect.unmapped_names(actor=current_user)),
+        unmapped=collect.count_unmapped(),
+        can_manage=can(current_user, "manage", "price_sources"),
     )
 
 
@@ -120,7 +121,7 @@ def source(source_id: int | None = None):
         form=form,
         runs=runs,
         health=services.source_health(source, runs) if source else None,
-        can_edit=current_user.is_admin,
+        can_edit=can(current_user, "manage", "price_sources"),
     )
 
 
@@ -191,10 +192,9 @@ def unmapped():
     market_choices = [(m.id, m.name) for m in services.markets()]
     return render_template(
         "prices_admin/unmapped.html",
-        names=[(n, collect.held_count(n)) for n in names],
+        names=names,
         commodity_choices=commodity_choices,
         market_choices=market_choices,
-        form=MapNameForm(),
     )
 
 

@@ -191,8 +191,12 @@ def test_unknown_names_are_held_then_stored_when_mapped(ctx, httpserver_ipv4, of
     assert (run.status, run.stored, run.unmapped) == ("partial", 1, 2)
     assert _count(HeldPrice) == 2
     officer = db.session.get(User, official.id)
-    names = {n.name: n for n in unmapped_names(actor=officer)}
-    assert set(names) == {"Thóc Bắc Hương", "Chợ Phiên Xa Lạ"}
+    waiting = unmapped_names(actor=officer)
+    assert {(n.name, held) for n, held in waiting} == {
+        ("Thóc Bắc Hương", 1),
+        ("Chợ Phiên Xa Lạ", 1),
+    }
+    names = {n.name: n for n, _held in waiting}
 
     paddy = db.session.scalar(select(Commodity).where(Commodity.code == "lua_kho"))
     assert map_name(actor=officer, name=names["Thóc Bắc Hương"], commodity_id=paddy.id) == 1

@@ -269,3 +269,25 @@ def test_collect_now_on_a_switched_off_source_says_why(app, client, official) ->
     assert "đang tắt" in client.get(page_url).get_data(as_text=True)
     with app.app_context():
         assert db.session.get(PriceSource, source_id).run_requested_at is None
+
+
+def test_unknown_names_page_counts_the_held_prices(app, client, official) -> None:
+    from market.prices.models import HeldPrice, UnmappedName
+    from market.prices.services import save_source
+
+    with app.app_context():
+        source, _ = save_source(
+            actor=None, name="Nguồn lạ", kind="html_table", url="http://127.0.0.1/x", settings={}
+        )
+        name = UnmappedName(kind="commodity", name="Thóc Bắc Hương", name_folded="thoc bac huong")
+        name.source_id = source.id
+        db.session.add(name)
+        db.session.flush()
+        for _ in range(3):
+            db.session.add(HeldPrice(source_id=source.id, commodity_name_id=name.id, payload={}))
+        db.session.commit()
+    log_in(client, official)
+    page = client.get("/department/prices/unmapped").get_data(as_text=True)
+    assert (
+        "Thóc Bắc Hương" in page and '<td data-label="Giá đang giữ lại" class="num">3</td>' in page
+    )
