@@ -14,3 +14,22 @@ def wards():
     return jsonify(
         [{"code": w.code, "name": w.name, "type": w.type, "lat": w.lat, "lon": w.lon} for w in rows]
     )
+
+
+@bp.get("/commodities")
+def commodity_list():
+    return jsonify(
+        {
+            "commodities": [
+                {
+                    "code": c.code,
+                    "name_vi": c.name_vi,
+                    "name_en": c.name_en,
+                    "category": c.category,
+                    "default_unit": c.default_unit_code,
+                    "aliases": [a.alias for a in c.aliases],
+                }
+                for c in services.commodities(with_aliases=True)
+            ]
+        }
+    )

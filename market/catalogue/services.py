@@ -10,7 +10,8 @@ from pathlib import Path
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import selectinload
 
 from market.catalogue.models import (
     HOME_PROVINCE_CODE,
@@ -313,29 +314,41 @@ def get_ward(code: str | None) -> Ward | None:
     return db.session.get(Ward, code) if code else None
 
 
-def commodities() -> list[Commodity]:
-    return list(db.session.scalars(select(Commodity).order_by(Commodity.category, Commodity.id)))
+def commodities(*, with_aliases: bool = False) -> list[Commodity]:
+    stmt = select(Commodity).order_by(Commodity.category, Commodity.id)
+    if with_aliases:
+        stmt = stmt.options(selectinload(Commodity.aliases))
+    return list(db.session.scalars(stmt))
 
 
 def get_commodity(commodity_id: int | None) -> Commodity | None:
     return db.session.get(Commodity, commodity_id) if commodity_id else None
 
 
+def commodity_by_code(code: str | None) -> Commodity | None:
+    """The commodity a URL, an API query or another domain names by its stable code."""
+    return db.session.scalar(select(Commodity).where(Commodity.code == code)) if code else None
+
+
 def commodity_label(commodity: Commodity) -> str:
     return commodity.name(str(get_locale() or "vi"))
 
 
-def find_commodities(*, query: str, limit: int = 20) -> list[Commodity]:
-    """Accent-insensitive search over names and aliases ("ca phe" finds "Cà phê")."""
-    needle = fold(query)
-    if not needle:
-        return []
-    pattern = f"%{needle}%"
-    ids = select(CommodityAlias.commodity_id).where(CommodityAlias.alias_folded.like(pattern))
-    stmt = (
-        select(Commodity)
-        .where((Commodity.name_folded.like(pattern)) | Commodity.id.in_(ids))
-        .order_by(Commodity.id)
-        .limit(limit)
+def commodities_matching(query: str) -> ColumnElement[bool]:
+    """A condition on ``Commodity``: its name, English name or an alias contains ``query``,
+    accents and case ignored ("ca phe" finds "Cà phê")."""
+    needle = f"%{fold(query)}%"
+    aliases = select(CommodityAlias.commodity_id).where(CommodityAlias.alias_folded.like(needle))
+    return (
+        Commodity.name_folded.like(needle)
+        | Commodity.name_en.ilike(f"%{query.strip()}%")
+        | Commodity.id.in_(aliases)
     )
+
+
+def find_commodities(*, query: str, limit: int = 20) -> list[Commodity]:
+    """Accent-insensitive search over names and aliases."""
+    if not fold(query):
+        return []
+    stmt = select(Commodity).where(commodities_matching(query)).order_by(Commodity.id).limit(limit)
     return list(db.session.scalars(stmt))

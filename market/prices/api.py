@@ -12,8 +12,8 @@ from datetime import date
 from flask import Blueprint, jsonify, request, url_for
 from sqlalchemy import func, select
 
-from market.catalogue.models import Commodity, Market
-from market.catalogue.services import commodities
+from market.catalogue import services as catalogue
+from market.catalogue.models import Market
 from market.extensions import db
 from market.prices.models import PriceObservation, PriceSeries
 from market.prices.services import PRICE_TYPE_LABELS
@@ -57,10 +57,10 @@ def _page() -> tuple[int, int]:
 def _commodity_filter(stmt, column):
     code = request.args.get("commodity")
     if code:
-        commodity_id = db.session.scalar(select(Commodity.id).where(Commodity.code == code))
-        if commodity_id is None:
+        commodity = catalogue.commodity_by_code(code)
+        if commodity is None:
             raise BadRequest(f"unknown commodity {code!r}; see /api/v1/commodities")
-        stmt = stmt.where(column == commodity_id)
+        stmt = stmt.where(column == commodity.id)
     return stmt
 
 
@@ -81,25 +81,6 @@ def _type_filter(stmt, column):
             raise BadRequest(f"price_type must be one of {', '.join(PRICE_TYPE_LABELS)}")
         stmt = stmt.where(column == price_type)
     return stmt
-
-
-@bp.get("/commodities")
-def commodity_list():
-    return jsonify(
-        {
-            "commodities": [
-                {
-                    "code": c.code,
-                    "name_vi": c.name_vi,
-                    "name_en": c.name_en,
-                    "category": c.category,
-                    "default_unit": c.default_unit_code,
-                    "aliases": [a.alias for a in c.aliases],
-                }
-                for c in commodities()
-            ]
-        }
-    )
 
 
 @bp.get("/prices")

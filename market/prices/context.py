@@ -12,7 +12,8 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from market.catalogue.models import HOME_PROVINCE_CODE, Commodity, Market, Unit
+from market.catalogue.models import HOME_PROVINCE_CODE, Market, Unit
+from market.catalogue.services import commodity_by_code
 from market.extensions import db
 from market.prices.models import PriceObservation
 from market.site.i18n import format_number
@@ -78,7 +79,7 @@ def price_context(
     """This week's published prices of a commodity near a place (else the province, else the
     country): median and range, and how ``price`` (per ``unit_code``) compares."""
     on = on or date.today()
-    commodity = db.session.scalar(select(Commodity).where(Commodity.code == commodity_code))
+    commodity = commodity_by_code(commodity_code)
     if commodity is None:
         return None
     since = on - timedelta(days=7)

@@ -20,10 +20,10 @@ from sqlalchemy import Text, and_, case, cast, func, inspect, select
 from sqlalchemy.orm import contains_eager, defer, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from market.catalogue.models import HOME_PROVINCE_CODE, Commodity, CommodityAlias, Market
+from market.catalogue.models import HOME_PROVINCE_CODE, Commodity, Market
+from market.catalogue.services import commodities_matching
 from market.extensions import db
 from market.prices.models import PriceObservation, PriceSeries
-from market.text import fold
 
 SeriesKey = tuple[int, int, str, str, str]  # commodity, market, price type, unit, currency
 SPARK_DAYS = 60
@@ -204,17 +204,6 @@ class BoardEntry:
 WARNING_ORDER = {"alert": 0, "fall": 1, "watch": 2}
 
 
-def matching_commodity_ids(query: str) -> Any:
-    """A subquery of commodities whose name or alias contains ``query`` (accents ignored)."""
-    needle = f"%{fold(query)}%"
-    aliases = select(CommodityAlias.commodity_id).where(CommodityAlias.alias_folded.like(needle))
-    return select(Commodity.id).where(
-        Commodity.name_folded.like(needle)
-        | Commodity.name_en.ilike(f"%{query.strip()}%")
-        | Commodity.id.in_(aliases)
-    )
-
-
 def board(
     *,
     query: str = "",
@@ -248,7 +237,9 @@ def board(
         .join(PriceSeries.market)
     )
     if query.strip():
-        ranked = ranked.where(PriceSeries.commodity_id.in_(matching_commodity_ids(query)))
+        ranked = ranked.where(
+            PriceSeries.commodity_id.in_(select(Commodity.id).where(commodities_matching(query)))
+        )
     if category:
         ranked = ranked.where(Commodity.category == category)
     if commodity_id:

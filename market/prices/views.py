@@ -23,7 +23,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
-from sqlalchemy import select
 
 from market.catalogue import services as catalogue
 from market.catalogue.models import Commodity
@@ -282,10 +281,7 @@ def _download(data: bytes, filename: str) -> Response:
 
 
 def _commodity_or_404(code: str) -> Commodity:
-    commodity = db.session.scalar(select(Commodity).where(Commodity.code == code))
-    if commodity is None:
-        abort(404)
-    return commodity
+    return catalogue.commodity_by_code(code) or abort(404)
 
 
 def _selection(commodity: Commodity) -> dict:
@@ -439,9 +435,8 @@ def alerts():
         [("", _("Any market"))] + [(m.id, m.name) for m in series.markets_with_prices()]
     )
     if request.method == "GET" and request.args.get("commodity"):
-        form.commodity_id.data = db.session.scalar(
-            select(Commodity.id).where(Commodity.code == request.args["commodity"])
-        )
+        wanted = catalogue.commodity_by_code(request.args["commodity"])
+        form.commodity_id.data = wanted.id if wanted else None
     if form.validate_on_submit():
         try:
             price_alerts.add_rule(
