@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import (
@@ -112,6 +113,12 @@ def _pct(value: float | None, separators: Separators | None = None) -> str:
         return "—"
     sign = "+" if value > 0 else ("−" if value < 0 else "")
     return f"{sign}{_fixed(abs(value), 1, separators)} %"
+
+
+@bp.app_template_filter("per_unit")
+def _per_unit(priced: Any) -> str:
+    """What a price is per, "đ/kg" or "USD/tấn", for anything with a currency and a unit."""
+    return f"{'đ' if priced.currency == 'VND' else priced.currency}/{priced.unit_code}"
 
 
 @bp.app_template_filter("trend")
@@ -410,12 +417,6 @@ def commodity_download(code: str, kind: str):
     return _download(
         history.to_xlsx(history.HISTORY_COLUMNS, table, sheet=commodity.code), filename
     )
-
-
-def board_url(**changes) -> str:
-    args = request.args.to_dict()
-    args.update({k: v for k, v in changes.items() if v is not None})
-    return url_for("prices.board", **{k: v for k, v in args.items() if v})
 
 
 # A user's price alerts --------------------------------------------------------------------
