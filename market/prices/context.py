@@ -83,12 +83,13 @@ def price_context(
     if commodity is None:
         return None
     since = on - timedelta(days=7)
-    stmt = select(
-        PriceObservation.price, PriceObservation.unit_code, PriceObservation.market_id
-    ).where(
+    # Compared per the unit the commodity's prices are kept in, whatever order rows come in.
+    base_unit = commodity.default_unit.priced_per
+    stmt = select(PriceObservation.price, PriceObservation.market_id).where(
         PriceObservation.commodity_id == commodity.id,
         PriceObservation.status == "ok",
         PriceObservation.currency == "VND",
+        PriceObservation.unit_code == base_unit,
         PriceObservation.observed_on > since,
         PriceObservation.observed_on <= on,
     )
@@ -103,8 +104,6 @@ def price_context(
             select(Market).where(Market.id.in_({r.market_id for r in rows}))
         )
     }
-    base_unit = rows[0].unit_code
-    rows = [r for r in rows if r.unit_code == base_unit]
 
     def pick(scope: str) -> list:
         if scope == "near":
