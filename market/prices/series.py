@@ -31,14 +31,9 @@ PERIODS = {"7d": 7, "30d": 30, "365d": 365}
 BOARD_MARKETS = 3  # markets shown per commodity on the board; the rest on its page
 
 
-def key_of(observation: PriceObservation) -> SeriesKey:
-    return (
-        observation.commodity_id,
-        observation.market_id,
-        observation.price_type,
-        observation.unit_code,
-        observation.currency,
-    )
+def key_of(row: PriceObservation | PriceSeries) -> SeriesKey:
+    """The series an observation belongs to, or a series' own key."""
+    return (row.commodity_id, row.market_id, row.price_type, row.unit_code, row.currency)
 
 
 def series_filter(key: SeriesKey):
@@ -172,13 +167,7 @@ def rebuild_all() -> int:
     totals = {tuple(row[:5]): tuple(row[5:]) for row in rows}
     existing = {}
     for series in db.session.scalars(select(PriceSeries)):
-        key = (
-            series.commodity_id,
-            series.market_id,
-            series.price_type,
-            series.unit_code,
-            series.currency,
-        )
+        key = key_of(series)
         if key in totals:
             existing[key] = series
         else:

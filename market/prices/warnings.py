@@ -16,7 +16,7 @@ from market.db import utcnow
 from market.extensions import db
 from market.prices import anomaly
 from market.prices.models import PriceObservation, PriceSeries
-from market.prices.series import SeriesKey, series_filter
+from market.prices.series import SeriesKey, key_of, series_filter
 
 WARNING_LEVELS = ("watch", "alert", "fall")
 
@@ -49,14 +49,7 @@ def _detail(result: anomaly.Assessment) -> dict[str, Any]:
 
 
 def assess_series(series: PriceSeries, *, today: date) -> anomaly.Assessment | None:
-    key = (
-        series.commodity_id,
-        series.market_id,
-        series.price_type,
-        series.unit_code,
-        series.currency,
-    )
-    return anomaly.assess(daily_points(key), today=today)
+    return anomaly.assess(daily_points(key_of(series)), today=today)
 
 
 def compute_anomalies(*, today: date | None = None, commodity_id: int | None = None) -> int:
