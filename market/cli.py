@@ -214,11 +214,10 @@ def prices_group() -> None:
 @with_appcontext
 def prices_collect(source_name: str | None) -> None:
     """Collect prices now, in the foreground, one progress line per source."""
-    from market.prices.collect import collect_source
-    from market.prices.services import get_source, sources
+    from market.prices.collect import collect_source, sources_to_collect
 
-    chosen = [get_source(name=source_name)] if source_name else [s for s in sources() if s.enabled]
-    if source_name and chosen[0] is None:
+    chosen = sources_to_collect(only=source_name)
+    if source_name and not chosen:
         raise click.ClickException(f"no source named {source_name!r}")
     failed = 0
     for source in chosen:

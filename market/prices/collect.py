@@ -229,17 +229,19 @@ def release_held(*, name: UnmappedName) -> int:
     return stored
 
 
-def collect_all(*, today: date | None = None, only: str | None = None) -> list[CollectionRun]:
-    """Run every enabled source (or the one named); one failing never stops the others."""
+def sources_to_collect(*, only: str | None = None) -> list[PriceSource]:
+    """Every enabled web source, or the one named (enabled or not: asked for by name)."""
     stmt = select(PriceSource).where(
         PriceSource.kind.notin_(("manual", "import")), PriceSource.enabled.is_(True)
     )
     if only:
         stmt = select(PriceSource).where(PriceSource.name == only)
-    runs = []
-    for source_id in list(db.session.scalars(stmt.with_only_columns(PriceSource.id))):
-        runs.append(collect_source(source=db.session.get(PriceSource, source_id), today=today))
-    return runs
+    return list(db.session.scalars(stmt.order_by(PriceSource.name)))
+
+
+def collect_all(*, today: date | None = None, only: str | None = None) -> list[CollectionRun]:
+    """Run every enabled source (or the one named); one failing never stops the others."""
+    return [collect_source(source=s, today=today) for s in sources_to_collect(only=only)]
 
 
 def _waiting() -> tuple:
