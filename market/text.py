@@ -45,7 +45,7 @@ class DateFormatError(ValueError):
 # đ/Đ are letters of their own, not d plus a mark, so NFD leaves them alone.
 # U+00D0/U+00F0 (eth) look identical and turn up in text converted from legacy
 # Vietnamese encodings, so they fold to "d" as well.
-_D_MAP = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
+_D_MAP = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
 
 
 def fold(text: str) -> str:
@@ -56,9 +56,13 @@ def fold(text: str) -> str:
     lower-case form carries a mark (e.g. "İ") lose it too, which keeps the
     function idempotent. Letters without a decomposition (e.g. "ø") are kept.
     """
-    decomposed = unicodedata.normalize("NFD", text.lower().translate(_D_MAP))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.split())
+    return " ".join(strip_marks(text.lower()).split())
+
+
+def strip_marks(text: str) -> str:
+    """*text* without its diacritics, case kept: "Sở Công Thương" → "So Cong Thuong"."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_D_MAP))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def slugify(text: str, *, max_length: int = 80) -> str:

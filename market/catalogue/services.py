@@ -22,6 +22,7 @@ from market.catalogue.models import (
     Province,
     Unit,
     Ward,
+    short_province_name,
 )
 from market.extensions import db
 from market.text import fold
@@ -171,13 +172,6 @@ def load_reference_data() -> LoadReport:
     return report
 
 
-def _short_province_name(name: str) -> str:
-    for prefix in ("Thành phố ", "Tỉnh "):
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return name
-
-
 def _load_province_markets(report: LoadReport) -> None:
     """One market per province, known also by its full name and its pre-2025 provinces' names."""
     provinces_by_code = {p.code: p for p in db.session.scalars(select(Province))}
@@ -208,7 +202,7 @@ def _load_province_markets(report: LoadReport) -> None:
             names.setdefault(fold(name), (name, markets[p.code].id))
     for r in _rows("former_provinces.csv"):
         market_id = markets[r["province_code"]].id
-        for name in (r["former_name"], _short_province_name(r["former_name"])):
+        for name in (r["former_name"], short_province_name(r["former_name"])):
             names.setdefault(fold(name), (name, market_id))
     wards = {
         w.code: w

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import re
 import time
-import unicodedata
 import urllib.robotparser
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.compat import chardet
+
+from market.text import strip_marks
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -172,9 +173,7 @@ def _is_text(content_type: str | None) -> bool:
 
 def ascii_header(text: str) -> str:
     """Spell Vietnamese in ASCII ("Sở Công Thương" → "So Cong Thuong") for an HTTP header."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.encode("ascii", errors="replace").decode("ascii")
+    return strip_marks(text).encode("ascii", errors="replace").decode("ascii")
 
 
 def _origin(url: str) -> str:
