@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from market.admin import services
@@ -135,6 +136,7 @@ def outbox():
         **summary,
         lock=scheduler.lock_holder(),
         runs=scheduler.last_runs(),
+        run_labels=scheduler.RUN_STATUS_LABELS,
     )
 
 
@@ -144,5 +146,8 @@ def retry_outbox():
     message_id = request.form.get("message_id", type=int)
     count = alerts.retry_failed(actor=current_user, message_id=message_id)
     db.session.commit()
-    flash(_("%(n)d e-mails are queued again.", n=count), "success")
+    flash(
+        ngettext("%(num)d e-mail is queued again.", "%(num)d e-mails are queued again.", count),
+        "success",
+    )
     return redirect(url_for("admin.outbox"))

@@ -65,7 +65,7 @@ def build_message(
     msg["To"] = to
     msg["Subject"] = Header(rendered.subject, "utf-8")
     msg["Date"] = formatdate(localtime=False)
-    message_id = message_id or make_msgid(domain=_mail_domain())
+    message_id = message_id or make_msgid(domain=mail_domain())
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"
     for header, value in rendered.headers.items():
@@ -77,7 +77,8 @@ def build_message(
     return OutgoingEmail(sender=sender, recipient=to, data=data, message_id=message_id)
 
 
-def _mail_domain() -> str:
+def mail_domain() -> str:
+    """The domain of ``MARKET_MAIL_FROM``, for Message-IDs."""
     return parseaddr(current_app.config["MARKET_MAIL_FROM"])[1].rsplit("@", 1)[-1] or "localhost"
 
 

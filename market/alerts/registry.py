@@ -21,6 +21,16 @@ class EmailKind:
     digestible: bool = True
     order: int = 100
 
+    @property
+    def choices(self) -> tuple[Frequency, ...]:
+        """What a user may pick for this kind: the page offers these, set_preference allows
+        only these."""
+        if self.essential:
+            return (Frequency.immediate,)
+        if self.digestible:
+            return tuple(Frequency)
+        return (Frequency.immediate, Frequency.off)
+
 
 _kinds: dict[str, EmailKind] = {}
 

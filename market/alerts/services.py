@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import smtplib
-import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -91,12 +89,18 @@ def preferences(user: User) -> list[tuple[EmailKind, Frequency]]:
 
 
 def set_preference(*, user: User, kind: str, frequency: Frequency | str) -> None:
+    """Store one choice; the only place that decides which choices a kind allows."""
     email_kind = get_kind(kind)
-    frequency = Frequency(frequency)
+    field = f"kind-{kind}"
     if email_kind.essential:
-        raise DomainError(_("This e-mail cannot be turned off."))
-    if frequency in (Frequency.daily, Frequency.weekly) and not email_kind.digestible:
-        raise DomainError(_("This e-mail cannot wait for a digest."))
+        raise DomainError(_("This e-mail cannot be turned off."), field=field)
+    try:
+        frequency = Frequency(frequency)
+    except ValueError:
+        raise DomainError(_("Please choose one of the offered options."), field=field) from None
+    if frequency not in email_kind.choices:
+        # Not digestible: only "immediately" and "off" are offered.
+        raise DomainError(_("This e-mail cannot wait for a digest."), field=field)
     row = db.session.scalar(
         select(EmailPreference).where(
             EmailPreference.user_id == user.id, EmailPreference.kind == kind
@@ -116,21 +120,46 @@ def _unsubscribe_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="market-unsubscribe")
 
 
-def unsubscribe_token(user: User, kind: str) -> str:
-    return _unsubscribe_serializer().dumps({"u": user.id, "k": kind})
+def unsubscribe_token(user: User, kind: str, *, restore: Frequency | None = None) -> str:
+    """A signed link naming the user and kind; ``restore`` is the choice an undo brings back."""
+    payload: dict[str, Any] = {"u": user.id, "k": kind}
+    if restore is not None:
+        payload["f"] = restore.value
+    return _unsubscribe_serializer().dumps(payload)
 
 
-def unsubscribe(*, token: str) -> tuple[User, EmailKind]:
-    """Turn one kind of e-mail off for the user the signed token names; no login needed."""
+def read_unsubscribe_token(*, token: str) -> tuple[User, EmailKind, Frequency | None]:
+    """The user, the kind and the choice to restore (if the token carries one); changes nothing."""
     try:
         payload = _unsubscribe_serializer().loads(token)
         user = db.session.get(User, int(payload["u"]))
         kind = get_kind(str(payload["k"]))
-    except (BadSignature, KeyError, TypeError, ValueError) as exc:
+        restore = Frequency(payload["f"]) if payload.get("f") is not None else None
+    except (AttributeError, BadSignature, KeyError, TypeError, ValueError) as exc:
         raise DomainError(_("This link is not valid.")) from exc
     if user is None:
         raise DomainError(_("This link is not valid."))
+    return user, kind, restore
+
+
+def unsubscribe(*, token: str) -> tuple[User, EmailKind, str]:
+    """Turn one kind of e-mail off for the user the signed token names; no login needed.
+
+    Returns the user, the kind and a token for the undo button that remembers the earlier
+    choice: the token is the one place to keep it without another column.
+    """
+    user, kind, _restore = read_unsubscribe_token(token=token)
+    previous = frequency_for(user, kind)
     set_preference(user=user, kind=kind.key, frequency=Frequency.off)
+    restore = None if previous == Frequency.off else previous
+    return user, kind, unsubscribe_token(user, kind.key, restore=restore)
+
+
+def resubscribe(*, token: str) -> tuple[User, EmailKind]:
+    """Undo an unsubscribe: the choice the token remembers, else the kind's default."""
+    user, kind, restore = read_unsubscribe_token(token=token)
+    frequency = restore if restore in kind.choices and restore != Frequency.off else kind.default
+    set_preference(user=user, kind=kind.key, frequency=frequency)
     return user, kind
 
 
@@ -140,14 +169,17 @@ def unsubscribe(*, token: str) -> tuple[User, EmailKind]:
 def message_id_for(dedupe_key: str) -> str:
     """The same event always gets the same Message-ID: a resend after a crash is recognisable."""
     digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:32]
-    return f"<{digest}@{mailer._mail_domain()}>"
+    return f"<{digest}@{mailer.mail_domain()}>"
+
+
+def _queued(model: type[OutboxMessage] | type[DigestEntry], dedupe_key: str) -> bool:
+    """Checked before any rendering, so a repeated event costs one indexed lookup."""
+    return db.session.scalar(select(model.id).where(model.dedupe_key == dedupe_key)) is not None
 
 
 def _insert_once(row: OutboxMessage | DigestEntry) -> bool:
-    """Add ``row`` unless its dedupe key exists; a savepoint keeps the caller's work intact."""
-    model = type(row)
-    if db.session.scalar(select(model.id).where(model.dedupe_key == row.dedupe_key)) is not None:
-        return False
+    """Add ``row``; the unique dedupe key is the real guard against a concurrent twin, and a
+    savepoint keeps the caller's work intact when that twin won."""
     try:
         with db.session.begin_nested():
             db.session.add(row)
@@ -187,6 +219,8 @@ def queue_email(
     if frequency == Frequency.off:
         return None
     if frequency in (Frequency.daily, Frequency.weekly) and email_kind.digestible and user:
+        if _queued(DigestEntry, dedupe_key):
+            return None
         with force_locale(locale):
             entry = DigestEntry(
                 dedupe_key=dedupe_key,
@@ -199,6 +233,8 @@ def queue_email(
             )
         return entry if _insert_once(entry) else None
 
+    if _queued(OutboxMessage, dedupe_key):
+        return None
     headers: dict[str, str] = {}
     unsubscribe_url = None
     if user is not None and not email_kind.essential:
@@ -476,8 +512,8 @@ def _local_now(now: datetime) -> datetime:
 def build_digests(*, now: datetime | None = None, send_hour: int = 7) -> int:
     """Gather due digest entries into one e-mail per user and frequency; returns e-mails queued.
 
-    Daily digests go out from 07:00 local time, weekly ones from Monday 07:00. Running the job
-    again the same day queues nothing new (the dedupe key names the day or the week).
+    Daily digests go out from 07:00 local time, weekly ones from Monday 07:00. The job runs
+    hourly: once a period's digest exists, entries that arrive later wait for the next period.
     """
     local = _local_now(now or utcnow())
     if local.hour < send_hour:
@@ -498,6 +534,11 @@ def build_digests(*, now: datetime | None = None, send_hour: int = 7) -> int:
 
 
 def _digest_for(user: User, frequency: Frequency, day: date) -> int:
+    year, week, _weekday = day.isocalendar()
+    period = day.isoformat() if frequency == Frequency.daily else f"{year}-W{week:02d}"
+    dedupe_key = f"digest:{user.id}:{frequency.value}:{period}"
+    if _queued(OutboxMessage, dedupe_key):
+        return 0  # this period's digest went out already; later entries keep for the next one
     entries = list(
         db.session.scalars(
             select(DigestEntry)
@@ -511,13 +552,11 @@ def _digest_for(user: User, frequency: Frequency, day: date) -> int:
     )
     if not entries:
         return 0
-    year, week, _weekday = day.isocalendar()
-    period = day.isoformat() if frequency == Frequency.daily else f"{year}-W{week:02d}"
     message = queue_email(
         user=user,
         kind="digest",
         template="digest",
-        dedupe_key=f"digest:{user.id}:{frequency.value}:{period}",
+        dedupe_key=dedupe_key,
         entries=entries,
         frequency=frequency,
         day=day,
@@ -527,11 +566,13 @@ def _digest_for(user: User, frequency: Frequency, day: date) -> int:
             for e in entries
         },
     )
+    if message is None:  # a concurrent run queued it; its transaction stamps the entries
+        return 0
     stamp = utcnow()
     for entry in entries:
         entry.digested_at = stamp
     db.session.flush()
-    return 1 if message is not None else 0
+    return 1
 
 
 # The admin's view of the outbox -------------------------------------------------------------
@@ -588,7 +629,3 @@ def retry_failed(*, actor: User, message_id: int | None = None) -> int:
         detail={"rows": result.rowcount},
     )
     return result.rowcount
-
-
-def sender_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"

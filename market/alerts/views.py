@@ -7,8 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from market.alerts import services
-from market.alerts.models import Frequency
-from market.alerts.registry import get_kind
 from market.db import writes
 from market.errors import DomainError
 from market.extensions import csrf, db
@@ -20,33 +18,28 @@ bp = Blueprint("alerts", __name__)
 @login_required
 def preferences():
     rows = services.preferences(current_user)
+    errors: dict[str, str] = {}
     if request.method == "POST":
-        # Validate every row first: nothing is saved unless all of it can be.
         chosen: dict[str, str] = {}
-        errors = False
         for kind, current in rows:
             # A kind the form did not carry (registered since the page was loaded) stays as is.
             value = request.form.get(f"kind-{kind.key}", current.value)
-            if value not in Frequency.__members__ or (
-                value in ("daily", "weekly") and not kind.digestible
-            ):
-                errors = True
             chosen[kind.key] = value
-        if errors:
-            flash(_("Please choose one of the offered options for each kind of e-mail."), "error")
-        else:
             try:
-                for key, value in chosen.items():
-                    services.set_preference(user=current_user, kind=key, frequency=value)
+                services.set_preference(user=current_user, kind=kind.key, frequency=value)
             except DomainError as error:
-                db.session.rollback()
-                flash(error.message, "error")
-            else:
-                db.session.commit()
-                flash(_("Your e-mail settings are saved."), "success")
-                return redirect(url_for("alerts.preferences"))
-        rows = [(kind, chosen.get(kind.key, current)) for kind, current in rows]
-    return render_template("alerts/preferences.html", rows=rows, labels=services.FREQUENCY_LABELS)
+                errors[kind.key] = error.message
+        if not errors:
+            db.session.commit()
+            flash(_("Your e-mail settings are saved."), "success")
+            return redirect(url_for("alerts.preferences"))
+        # Nothing is saved unless all of it can be; the page keeps what the user chose.
+        db.session.rollback()
+        flash(_("Please choose one of the offered options for each kind of e-mail."), "error")
+        rows = [(kind, chosen[kind.key]) for kind, _current in rows]
+    return render_template(
+        "alerts/preferences.html", rows=rows, errors=errors, labels=services.FREQUENCY_LABELS
+    )
 
 
 @bp.route("/email/unsubscribe/<token>", methods=["GET", "POST"])
@@ -54,22 +47,21 @@ def preferences():
 @writes
 def unsubscribe(token: str):
     try:
-        user, kind = services.unsubscribe(token=token)
+        user, kind, undo_token = services.unsubscribe(token=token)
     except DomainError as error:
         db.session.rollback()
         abort(404, error.message)
     db.session.commit()
     if request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click":
         return "", 204
-    return render_template("alerts/unsubscribed.html", user=user, kind=kind, token=token)
+    return render_template("alerts/unsubscribed.html", user=user, kind=kind, token=undo_token)
 
 
 @bp.post("/email/resubscribe/<token>")
 @csrf.exempt  # the signed token names the user and kind; undoing needs no session either
 def resubscribe(token: str):
     try:
-        user, kind = services.unsubscribe(token=token)
-        services.set_preference(user=user, kind=kind.key, frequency=get_kind(kind.key).default)
+        services.resubscribe(token=token)
     except DomainError:
         db.session.rollback()
         abort(404)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from market.db import utcnow
@@ -12,6 +13,13 @@ from market.extensions import db
 from market.scheduler.models import JobRun, SchedulerLock
 
 LOCK_NAME = "scheduler"
+
+# JobRun.status as people read it on the operations page.
+RUN_STATUS_LABELS = {
+    "running": _l("running"),
+    "ok": _l("succeeded"),
+    "failed": _l("failed"),
+}
 
 
 def acquire_lock(*, holder: str, ttl_seconds: int, now: datetime | None = None) -> bool:
@@ -81,13 +89,11 @@ def finish_run(*, run_id: int, status: str, message: str | None, duration_ms: in
     db.session.commit()
 
 
-def recent_runs(*, limit: int = 100) -> list[JobRun]:
-    return list(db.session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(limit)))
-
-
 def last_runs() -> dict[str, JobRun]:
-    """The latest run of each job, for the operations page and ``market jobs list``."""
-    latest = {}
-    for run in db.session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(1000)):
-        latest.setdefault(run.job, run)
-    return latest
+    """The latest run of each job, for the operations page and ``market jobs list``.
+
+    One row per job however long ago it ran: a weekly job is not crowded out by the minutely
+    ones, as it was when we scanned only the newest rows.
+    """
+    latest = select(func.max(JobRun.id)).group_by(JobRun.job).scalar_subquery()
+    return {run.job: run for run in db.session.scalars(select(JobRun).where(JobRun.id.in_(latest)))}

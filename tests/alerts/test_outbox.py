@@ -87,6 +87,20 @@ def test_same_dedupe_key_is_one_email(ctx, member, smtp_server) -> None:
     assert len(smtp_server.to(member.email)) == 1
 
 
+def test_a_repeated_event_is_not_rendered_again(ctx, member, monkeypatch) -> None:
+    from market.alerts import mailer
+
+    rendered = []
+    render = mailer.render_email
+    monkeypatch.setattr(
+        mailer, "render_email", lambda *a, **kw: rendered.append(a) or render(*a, **kw)
+    )
+    user = _user(member)
+    assert _queue(user, "once:1") is not None
+    assert _queue(user, "once:1") is None
+    assert len(rendered) == 1
+
+
 def test_server_down_keeps_messages_queued_then_delivers_exactly_once(
     app, ctx, member, smtp_server
 ) -> None:

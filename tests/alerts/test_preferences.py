@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from market.accounts.models import User
+from market.alerts import registry
 from market.alerts.models import DigestEntry, Frequency, OutboxMessage, OutboxStatus
-from market.alerts.registry import get_kind
+from market.alerts.registry import EmailKind, get_kind
 from market.alerts.services import (
     build_digests,
     deliver_outbox,
     frequency_for,
     queue_email,
+    set_preference,
     unsubscribe_token,
 )
+from market.db import utcnow
+from market.errors import DomainError
 from market.extensions import db
 from market.orgs.models import Organisation
+from market.scheduler.models import JobRun
 from tests.conftest import log_in
 
 # 2026-11-30 is a Monday; 00:30 UTC is 07:30 in Asia/Ho_Chi_Minh.
@@ -162,3 +168,113 @@ def test_outbox_page_is_for_admins(app, client, member, official, admin_account)
     with app.app_context():
         row = db.session.get(OutboxMessage, row_id)
         assert row.status == OutboxStatus.queued and row.attempts == 0
+
+
+def test_entry_queued_after_the_days_digest_goes_in_the_next_days_digest(
+    ctx, member, smtp_server
+) -> None:
+    user = db.session.get(User, member.id)
+    set_preference(user=user, kind="organisation_status", frequency="daily")
+    _queue(user, "late:1")
+    assert build_digests(now=MONDAY_0730) == 1
+    late = _queue(user, "late:2")  # the job runs hourly; Monday's digest is already queued
+    assert build_digests(now=MONDAY_0730 + timedelta(hours=1)) == 0
+    assert late.digested_at is None  # still waiting, not lost
+    assert build_digests(now=MONDAY_0730 + timedelta(days=1)) == 1
+    assert late.digested_at is not None
+    deliver_outbox()
+    messages = {m["Subject"]: m for m in smtp_server.to(member.email)}
+    tuesday = messages["Bản tổng hợp hằng ngày (01/12/2026)"]
+    assert tuesday.get_body(("plain",)).get_content().count("Đã xác minh") == 1
+
+
+@pytest.fixture
+def alarm_kind(monkeypatch) -> EmailKind:
+    """A kind that makes no sense in a digest, registered for one test only."""
+    kind = EmailKind("test_alarm", "Test alarm", "", digestible=False, order=99)
+    monkeypatch.setitem(registry._kinds, kind.key, kind)
+    return kind
+
+
+def _options(page: str, kind: str) -> list[str]:
+    select_html = re.search(rf'<select name="kind-{kind}".*?</select>', page, re.S).group(0)
+    return re.findall(r'<option value="(\w+)"', select_html)
+
+
+def _selected(page: str, kind: str) -> str:
+    select_html = re.search(rf'<select name="kind-{kind}".*?</select>', page, re.S).group(0)
+    return re.search(r'<option value="(\w+)" selected', select_html).group(1)
+
+
+def test_service_decides_which_choices_a_kind_allows(ctx, member, alarm_kind) -> None:
+    user = db.session.get(User, member.id)
+    assert alarm_kind.choices == (Frequency.immediate, Frequency.off)
+    with pytest.raises(DomainError, match="bản tổng hợp") as refused:
+        set_preference(user=user, kind="test_alarm", frequency="daily")
+    assert refused.value.field == "kind-test_alarm"
+    with pytest.raises(DomainError):
+        set_preference(user=user, kind="test_alarm", frequency="hourly")
+    set_preference(user=user, kind="test_alarm", frequency="off")
+    assert frequency_for(user, alarm_kind) == Frequency.off
+
+
+def test_settings_page_offers_the_kinds_choices_and_shows_the_services_refusal(
+    app, client, member, alarm_kind
+) -> None:
+    log_in(client, member)
+    page = client.get("/account/email").get_data(as_text=True)
+    assert _options(page, "test_alarm") == ["immediate", "off"]
+    assert _options(page, "organisation_status") == ["immediate", "daily", "weekly", "off"]
+    response = client.post(
+        "/account/email",
+        data={"kind-organisation_status": "weekly", "kind-test_alarm": "daily"},
+    )
+    page = response.get_data(as_text=True)
+    assert "Loại e-mail này không thể chờ gộp vào bản tổng hợp." in page
+    assert 'id="kind-test_alarm-error"' in page
+    assert _selected(page, "organisation_status") == "weekly"  # what the user chose stays
+    with app.app_context():  # and nothing is saved unless all of it can be
+        user = db.session.get(User, member.id)
+        assert frequency_for(user, get_kind("organisation_status")) == Frequency.immediate
+
+
+def test_undo_brings_back_the_earlier_choice(ctx, client, member) -> None:
+    user = db.session.get(User, member.id)
+    set_preference(user=user, kind="organisation_status", frequency="weekly")
+    token = unsubscribe_token(user, "organisation_status")
+    page = client.get(f"/email/unsubscribe/{token}").get_data(as_text=True)
+    assert frequency_for(user, get_kind("organisation_status")) == Frequency.off
+    undo = re.search(r'action="([^"]*/email/resubscribe/[^"]+)"', page).group(1)
+    assert client.post(undo).status_code == 302
+    assert frequency_for(user, get_kind("organisation_status")) == Frequency.weekly
+
+
+def test_outbox_page_words_job_results_and_counts_retries(app, client, admin_account) -> None:
+    with app.app_context():
+        db.session.get(User, admin_account.id).locale = "en"
+        db.session.add(JobRun(job="send_outbox", status="ok", started_at=utcnow(), duration_ms=5))
+        for n in range(3):
+            db.session.add(
+                OutboxMessage(
+                    dedupe_key=f"retry:{n}",
+                    kind="account",
+                    recipient="a@example.com",
+                    subject="s",
+                    text_body="t",
+                    html_body="h",
+                    status=OutboxStatus.failed,
+                )
+            )
+        db.session.commit()
+        first_id = db.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == "retry:0")
+        )
+    log_in(client, admin_account)
+    page = client.get("/department/outbox").get_data(as_text=True)
+    assert '<td data-label="Result">succeeded</td>' in page
+    one = client.post(
+        "/department/outbox/retry", data={"message_id": first_id}, follow_redirects=True
+    )
+    assert "1 e-mail is queued again." in one.get_data(as_text=True)
+    rest = client.post("/department/outbox/retry", follow_redirects=True)
+    assert "2 e-mails are queued again." in rest.get_data(as_text=True)

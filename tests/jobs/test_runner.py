@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 
 from jobs.runner import JOBS, run_job
 from market.db import utcnow
 from market.extensions import db
 from market.scheduler.models import JobRun
-from market.scheduler.services import acquire_lock, release_lock
+from market.scheduler.services import acquire_lock, last_runs, release_lock
 
 
 def test_every_job_is_registered_with_a_trigger(app) -> None:
@@ -64,3 +64,16 @@ def test_lease_goes_to_one_holder_and_passes_on_when_stale(ctx) -> None:
     assert not acquire_lock(holder="a", ttl_seconds=60, now=later)
     release_lock(holder="b")
     assert acquire_lock(holder="a", ttl_seconds=60, now=later)
+
+
+def test_last_runs_keeps_a_rare_job_behind_many_frequent_runs(ctx) -> None:
+    now = utcnow()
+    db.session.add(JobRun(job="weekly_report", status="ok", started_at=now - timedelta(days=6)))
+    db.session.flush()
+    db.session.execute(
+        insert(JobRun),
+        [{"job": "send_outbox", "status": "ok", "started_at": now} for _ in range(1001)],
+    )
+    runs = last_runs()
+    assert runs["weekly_report"].status == "ok"
+    assert runs["send_outbox"].id == db.session.scalar(select(func.max(JobRun.id)))
