@@ -3,7 +3,7 @@
 from market.accounts.models import User
 from market.alerts.models import DigestEntry, EmailPreference, OutboxMessage
 from market.audit.models import AuditEvent
-from market.bulletins.models import Bulletin, BulletinItem, BulletinSubscription
+from market.bulletins.models import Bulletin, BulletinItem
 from market.catalogue.models import (
     Commodity,
     CommodityAlias,
@@ -30,7 +30,6 @@ __all__ = [
     "AuditEvent",
     "Bulletin",
     "BulletinItem",
-    "BulletinSubscription",
     "Certification",
     "CollectionRun",
     "Commodity",

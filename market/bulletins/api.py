@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 
 from market.bulletins import services
 from market.bulletins.markdown import render_markdown
@@ -104,14 +104,15 @@ def bulletin_list():
 def bulletin_detail(bulletin_id: int):
     bulletin = services.get_published(bulletin_id)
     if bulletin is None:
-        return _error(404, f"no published bulletin {bulletin_id}")
+        abort(404)  # the app's handler answers in JSON on /api/, in the reader's language
     up, down = services.movers(bulletin)
-    current = services.current_version(bulletin)
+    versions = services.versions_of(bulletin)
+    current = services.current_of(versions)
     return jsonify(
         {
             **_summary(bulletin),
             "current_version": current.id if current else None,
-            "versions": [v.id for v in services.versions_of(bulletin)],
+            "versions": [v.id for v in versions],
             "commentary_markdown": bulletin.commentary,
             "commentary_html": str(render_markdown(bulletin.commentary)),
             "items": [_item(i) for i in bulletin.included_items],

@@ -34,12 +34,11 @@ from sqlalchemy import distinct, func, select
 from market.catalogue.models import HOME_PROVINCE_CODE, Commodity, Market
 from market.extensions import db
 from market.prices.models import PriceObservation, PriceSeries
+from market.prices.series import WARNING_ORDER
 
 SeriesKey = tuple[int, int, str, str, str]  # commodity, market, price type, unit, currency
 GroupKey = tuple[int, str, str, str]  # commodity, price type, unit, currency
 PERIOD_KINDS = ("week", "month")
-# Strongest first: the "all markets" row carries its markets' strongest warning.
-LEVEL_ORDER = {"alert": 0, "fall": 1, "watch": 2, "low": 3, "normal": 4}
 CENT = Decimal("0.01")
 PLACES = Decimal("0.0001")
 
@@ -255,8 +254,9 @@ class Draft:
 
 
 def _strongest(levels: list[tuple[str | None, str | None]]) -> tuple[str | None, str | None]:
-    known = [pair for pair in levels if pair[0] in LEVEL_ORDER]
-    return min(known, key=lambda pair: LEVEL_ORDER[pair[0]]) if known else (None, None)
+    """The "all markets" row carries its markets' strongest warning, ranked as on the board."""
+    warnings = [pair for pair in levels if pair[0] in WARNING_ORDER]
+    return min(warnings, key=lambda pair: WARNING_ORDER[pair[0]]) if warnings else (None, None)
 
 
 def compute(period: Period) -> Draft:
@@ -272,6 +272,8 @@ def compute(period: Period) -> Draft:
     previous = window_stats(period.previous())
     year_ago = window_stats(period.year_ago())
     sources, group_sources = source_counts(period)
+    commodity_ids = {key[0] for key in current}
+    market_ids = {key[1] for key in current}
     anomalies = {
         (s.commodity_id, s.market_id, s.price_type, s.unit_code, s.currency): (
             s.anomaly_level,
@@ -286,11 +288,9 @@ def compute(period: Period) -> Draft:
                 PriceSeries.currency,
                 PriceSeries.anomaly_level,
                 PriceSeries.anomaly_method,
-            )
+            ).where(PriceSeries.commodity_id.in_(commodity_ids))
         )
     }
-    commodity_ids = {key[0] for key in current}
-    market_ids = {key[1] for key in current}
     commodities = {
         c.id: c
         for c in db.session.scalars(select(Commodity).where(Commodity.id.in_(commodity_ids)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from market.accounts.models import User
@@ -13,19 +14,21 @@ from market.bulletins.models import Bulletin
 from market.demo import OFFICIAL_EMAIL, step
 from market.errors import DomainError
 from market.extensions import db
+from market.site.i18n import format_number
 from market.urls import absolute_url
 
 WEEKS = 4
 
 
 def _number(value) -> str:
-    """1.234 (or 1,33 below a hundred), as Vietnamese readers write numbers."""
-    text = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+    """1.234 (or 1,33 below a hundred): the commentary is Vietnamese whoever runs the demo."""
+    with force_locale("vi"):
+        return format_number(value, 0 if value >= 100 else 2)
 
 
 def _percent(value) -> str:
-    return f"{abs(value):.1f}".replace(".", ",")
+    with force_locale("vi"):
+        return format_number(abs(value), 1)
 
 
 def commentary_for(bulletin: Bulletin) -> str:

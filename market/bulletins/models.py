@@ -125,21 +125,3 @@ class BulletinItem(db.Model):
     @property
     def key(self) -> tuple[int, int | None, str, str, str]:
         return (self.commodity_id, self.market_id, self.price_type, self.unit_code, self.currency)
-
-
-class BulletinSubscription(db.Model):
-    """A signed-in user who asked for every published bulletin by e-mail.
-
-    The e-mail kind "bulletins" (and its one-click unsubscribe) still applies on top: a user
-    who turned that kind off in the e-mail settings gets nothing until they turn it back on.
-    """
-
-    __tablename__ = "bulletin_subscription"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), unique=True
-    )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    user: Mapped[User] = relationship(lazy="joined")

@@ -15,9 +15,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from market.accounts.models import Role, User
-from market.alerts.models import Frequency
+from market.alerts.models import EmailPreference, Frequency
 from market.alerts.registry import register_kind
 from market.alerts.services import frequency_for, queue_email, set_preference
 from market.audit.services import describe_actions, record
@@ -29,7 +30,7 @@ from market.bulletins.compute import (
     period_of,
 )
 from market.bulletins.markdown import render_markdown
-from market.bulletins.models import Bulletin, BulletinItem, BulletinSubscription
+from market.bulletins.models import Bulletin, BulletinItem
 from market.bulletins.snapshots import provider_label, take_snapshot
 from market.db import utcnow
 from market.errors import DomainError
@@ -48,11 +49,15 @@ PERIOD_LABELS = {"week": _l("Weekly"), "month": _l("Monthly")}
 MOVERS = 5
 EMAIL_ROWS = 25  # rows of the price table in the e-mail; the page and the PDF have them all
 MAX_TITLE, MAX_COMMENTARY, MAX_NOTE = 200, 20_000, 500
+DRAFTED_ELSEWHERE = _l("This bulletin was just drafted by someone else; reload the page.")
 
+# The user's preference for this kind is the subscription itself: off until they subscribe,
+# here or on the bulletins page, and the one-click link in each bulletin turns it off again.
 BULLETIN_KIND = register_kind(
     "bulletins",
     _l("Price bulletins"),
-    _l("Each new weekly or monthly price bulletin, once you subscribe on the bulletins page."),
+    _l("Each new weekly or monthly price bulletin, as soon as it is published."),
+    default=Frequency.off,
     digestible=False,
     order=30,
 )
@@ -83,11 +88,6 @@ def _can_edit(user: User | None, _subject: Any) -> bool:
 @rule("publish", "bulletins")
 def _can_publish(user: User | None, _subject: Any) -> bool:
     return user is not None and user.is_official
-
-
-@rule("view", Bulletin)
-def _can_view(user: User | None, bulletin: Bulletin) -> bool:
-    return bulletin.is_published or (user is not None and user.is_official)
 
 
 @rule("subscribe", "bulletins")
@@ -155,6 +155,17 @@ class DraftOutcome:
         )
 
 
+def _insert_version(bulletin: Bulletin) -> None:
+    """Add a new version in a savepoint: the weekly job and an official (or two clicks on
+    "Correct") may insert the same period and version at once, and the unique constraint
+    decides; the loser gets a message instead of an error page, its transaction intact."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(bulletin)
+    except IntegrityError as exc:
+        raise DomainError(str(DRAFTED_ELSEWHERE)) from exc
+
+
 def latest_version(period_kind: str, period_start: date) -> Bulletin | None:
     return db.session.scalar(
         select(Bulletin)
@@ -203,7 +214,7 @@ def draft_bulletin(
         created_by_id=actor.id if actor else None,
     )
     if created:
-        db.session.add(bulletin)
+        _insert_version(bulletin)
     _fill_items(bulletin, figures.rows)
     bulletin.snapshot = take_snapshot(start=chosen.start, end=chosen.end)
     bulletin.computed_at = utcnow()
@@ -309,14 +320,16 @@ def update_bulletin(
             _("Say what this correction changes: readers see the note."),
             field="correction_note",
         )
-    for item in bulletin.items:
-        choice = items.get(item.id)
-        if choice is None:
-            continue
-        text = (choice.note or "").strip() or None
-        if text and len(text) > MAX_NOTE:
-            raise DomainError(_("A row's note has at most %(max)d characters.", max=MAX_NOTE))
-        item.included, item.position, item.note = choice.included, choice.position, text
+    chosen = [(item, items[item.id]) for item in bulletin.items if item.id in items]
+    notes = {item.id: (choice.note or "").strip() or None for item, choice in chosen}
+    for item, _choice in chosen:
+        if len(notes[item.id] or "") > MAX_NOTE:
+            # The field is the row's input name: the desk marks that row.
+            raise DomainError(
+                _("At most %(max)d characters.", max=MAX_NOTE), field=f"item-{item.id}-note"
+            )
+    for item, choice in chosen:
+        item.included, item.position, item.note = choice.included, choice.position, notes[item.id]
     bulletin.title, bulletin.commentary, bulletin.sections = title, commentary, list(sections)
     if bulletin.version > 1:
         bulletin.correction_note = note
@@ -422,8 +435,7 @@ def correct_bulletin(*, actor: User, bulletin: Bulletin, note: str) -> Bulletin:
     correction.items = [
         BulletinItem(**{name: getattr(item, name) for name in copied}) for item in bulletin.items
     ]
-    db.session.add(correction)
-    db.session.flush()
+    _insert_version(correction)
     record(
         actor=actor,
         action="bulletin.correction_started",
@@ -487,16 +499,14 @@ def versions_of(bulletin: Bulletin, *, include_drafts: bool = False) -> list[Bul
     return list(db.session.scalars(stmt.order_by(Bulletin.version)))
 
 
+def current_of(versions: list[Bulletin]) -> Bulletin | None:
+    """The version readers should see among a period's versions (from ``versions_of``)."""
+    return next((version for version in versions if version.is_current), None)
+
+
 def current_version(bulletin: Bulletin) -> Bulletin | None:
     """The published version readers should see for this bulletin's period."""
-    return db.session.scalar(
-        select(Bulletin).where(
-            Bulletin.period_kind == bulletin.period_kind,
-            Bulletin.period_start == bulletin.period_start,
-            Bulletin.status == "published",
-            Bulletin.superseded_at.is_(None),
-        )
-    )
+    return current_of(versions_of(bulletin))
 
 
 def movers(bulletin: Bulletin, *, n: int = MOVERS) -> tuple[list[BulletinItem], list[BulletinItem]]:
@@ -616,48 +626,32 @@ def table_rows(bulletin: Bulletin) -> list[list[Any]]:
 def is_subscribed(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
-    if (
-        db.session.scalar(
-            select(BulletinSubscription.id).where(BulletinSubscription.user_id == user.id)
-        )
-        is None
-    ):
-        return False
     return frequency_for(user, BULLETIN_KIND) != Frequency.off
 
 
 def subscribe(*, actor: User) -> None:
-    """E-mail every published bulletin to ``actor`` (turns the e-mail kind back on if off)."""
+    """E-mail every published bulletin to ``actor``: the same switch as on the e-mail settings."""
     require(actor, "subscribe", "bulletins")
-    if (
-        db.session.scalar(
-            select(BulletinSubscription.id).where(BulletinSubscription.user_id == actor.id)
-        )
-        is None
-    ):
-        db.session.add(BulletinSubscription(user_id=actor.id))
-    if frequency_for(actor, BULLETIN_KIND) == Frequency.off:
-        set_preference(user=actor, kind=BULLETIN_KIND.key, frequency=Frequency.immediate)
-    db.session.flush()
+    set_preference(user=actor, kind=BULLETIN_KIND.key, frequency=Frequency.immediate)
 
 
 def unsubscribe(*, actor: User) -> None:
     require(actor, "subscribe", "bulletins")
-    row = db.session.scalar(
-        select(BulletinSubscription).where(BulletinSubscription.user_id == actor.id)
-    )
-    if row is not None:
-        db.session.delete(row)
-        db.session.flush()
+    set_preference(user=actor, kind=BULLETIN_KIND.key, frequency=Frequency.off)
 
 
 def subscribers() -> list[User]:
-    """Active accounts with a confirmed address that asked for the bulletins."""
+    """Active accounts with a confirmed address that turned the bulletins on."""
     return list(
         db.session.scalars(
             select(User)
-            .join(BulletinSubscription, BulletinSubscription.user_id == User.id)
-            .where(User.active.is_(True), User.email_verified_at.is_not(None))
+            .join(EmailPreference, EmailPreference.user_id == User.id)
+            .where(
+                EmailPreference.kind == BULLETIN_KIND.key,
+                EmailPreference.frequency != Frequency.off,
+                User.active.is_(True),
+                User.email_verified_at.is_not(None),
+            )
             .order_by(User.id)
         )
     )
@@ -672,8 +666,8 @@ def _links(bulletin: Bulletin) -> dict[str, str]:
 
 def _email_subscribers(bulletin: Bulletin) -> int:
     """One e-mail per subscriber and version, in each subscriber's language."""
-    up, down = movers(bulletin)
     rows = bulletin.included_items
+    shown, more, links = rows[:EMAIL_ROWS], max(0, len(rows) - EMAIL_ROWS), _links(bulletin)
     queued = 0
     for user in subscribers():
         message = queue_email(
@@ -682,12 +676,9 @@ def _email_subscribers(bulletin: Bulletin) -> int:
             template="bulletin",
             dedupe_key=f"bulletin:{bulletin.id}:{user.id}",
             bulletin=bulletin,
-            rows=rows[:EMAIL_ROWS],
-            more=max(0, len(rows) - EMAIL_ROWS),
-            movers_up=up,
-            movers_down=down,
-            commentary=render_markdown(bulletin.commentary),
-            **_links(bulletin),
+            rows=shown,
+            more=more,
+            **links,
         )
         queued += message is not None
     return queued

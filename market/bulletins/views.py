@@ -117,11 +117,12 @@ def _published_or_404(bulletin_id: int) -> Bulletin:
 @bp.get("/bulletins/<int:bulletin_id>")
 def show(bulletin_id: int):
     bulletin = _published_or_404(bulletin_id)
+    versions = services.versions_of(bulletin)
     return render_template(
         "bulletins/show.html",
         preview=False,
-        versions=services.versions_of(bulletin),
-        current=services.current_version(bulletin),
+        versions=versions,
+        current=services.current_of(versions),
         **services.presentation(bulletin),
     )
 

@@ -86,7 +86,8 @@ class RowView:
     included: bool
     position: str
     note: str
-    error: str | None = None
+    error: str | None = None  # of the order number
+    note_error: str | None = None
 
 
 @dataclass
@@ -115,11 +116,18 @@ def _typed_rows(bulletin: Bulletin, data: MultiDict | None):
         except ValueError:
             row.error = _("Write a whole number.")
         else:
-            if len(row.note.strip()) > services.MAX_NOTE:
-                row.error = _("At most %(max)d characters.", max=services.MAX_NOTE)
             choices[item.id] = services.ItemChoice(row.included, position, row.note)
         rows.append(row)
     return rows, choices
+
+
+def _mark_row(rows: list[RowView], error: DomainError) -> bool:
+    """Put a service's message about one row's note next to that row."""
+    for row in rows:
+        if error.field == f"item-{row.item.id}-note":
+            row.note_error = error.message
+            return True
+    return False
 
 
 def _typed_sections(bulletin: Bulletin, data: MultiDict | None):
@@ -152,6 +160,7 @@ def _render_edit(bulletin, form, rows, sections, status=200):
         rows=rows,
         sections=sections,
         groups=_groups(rows),
+        max_note=services.MAX_NOTE,
     ), status
 
 
@@ -191,7 +200,10 @@ def edit(bulletin_id: int):
             )
         except DomainError as error:
             db.session.rollback()
-            show_error(form, error)
+            if _mark_row(rows, error):
+                flash(_("Please correct the marked fields."), "error")
+            else:
+                show_error(form, error)
             return _render_edit(bulletin, form, rows, sections, 400)
         db.session.commit()
         if request.form.get("action") == "preview":
@@ -203,12 +215,13 @@ def edit(bulletin_id: int):
 
 def _render_preview(bulletin: Bulletin, correction_form: CorrectionForm, status: int = 200):
     """The reader's page, exactly, with the desk's buttons around it."""
+    versions = services.versions_of(bulletin, include_drafts=True)
     return render_template(
         "bulletins/show.html",
         preview=True,
         correction_form=correction_form,
-        versions=services.versions_of(bulletin, include_drafts=True),
-        current=services.current_version(bulletin),
+        versions=versions,
+        current=services.current_of(versions),
         **services.presentation(bulletin),
     ), status
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -158,3 +159,57 @@ def test_a_month(ctx, prices) -> None:
     assert dak_lak.average == (Decimal(sum(days)) / 6).quantize(Q) == Decimal("72333.3333")
     assert dak_lak.days == 6
     assert dak_lak.previous_average == Decimal(10000)  # March: 14 March only
+
+
+def test_two_drafts_of_one_period_at_once_give_a_message(ctx, prices, monkeypatch) -> None:
+    """The weekly job and an official's "Draft now" both found no draft and insert version 1."""
+    services.draft_bulletin(actor=None, period="week", today=TODAY)
+    db.session.commit()
+    monkeypatch.setattr(services, "latest_version", lambda kind, start: None)  # the stale read
+    with pytest.raises(DomainError, match=re.escape(str(services.DRAFTED_ELSEWHERE))):
+        services.draft_bulletin(actor=None, period="week", today=TODAY)
+    # Only the savepoint was rolled back: the transaction goes on.
+    assert db.session.scalar(select(func.count(Bulletin.id))) == 1
+
+
+def test_a_row_note_too_long_names_its_row(ctx, prices, official) -> None:
+    bulletin = services.draft_bulletin(actor=None, period="week", today=TODAY).bulletin
+    item = bulletin.items[0]
+    choices = {
+        i.id: services.ItemChoice(i.included, i.position, "x" * (services.MAX_NOTE + 1))
+        if i.id == item.id
+        else services.ItemChoice(False, i.position, "Ghi chú")
+        for i in bulletin.items
+    }
+    with pytest.raises(DomainError) as raised:
+        services.update_bulletin(
+            actor=db.session.get(User, official.id),
+            bulletin=bulletin,
+            title="Bản tin",
+            commentary="",
+            sections=["prices"],
+            items=choices,
+        )
+    assert raised.value.field == f"item-{item.id}-note"
+    assert all(i.note is None for i in bulletin.items)  # no row was changed before the check
+
+
+def test_all_markets_carry_only_warnings(ctx, prices) -> None:
+    """Ranked as the board ranks them; "normal" and "low" are not warnings."""
+    from market.prices.models import PriceSeries
+
+    def set_levels(dak_lak: str | None, quang_tri: str | None) -> None:
+        for series in db.session.scalars(
+            select(PriceSeries).where(PriceSeries.commodity_id == prices.coffee)
+        ):
+            level = dak_lak if series.market_id == prices.dak_lak else quang_tri
+            series.anomaly_level, series.anomaly_method = level, "robust_z"
+
+    set_levels("normal", "watch")
+    bulletin = services.draft_bulletin(actor=None, period="week", today=TODAY).bulletin
+    assert _rows(bulletin)[(prices.coffee, None)].anomaly_level == "watch"
+    set_levels("normal", "low")
+    bulletin = services.draft_bulletin(actor=None, period="week", today=TODAY).bulletin
+    both = _rows(bulletin)[(prices.coffee, None)]
+    assert both.anomaly_level is None
+    assert _rows(bulletin)[(prices.coffee, prices.quang_tri)].anomaly_level == "low"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -191,3 +193,16 @@ def test_a_correction_is_a_new_version_and_version_1_stays(client, ctx, prices, 
         )
     log_in(client, official)
     assert client.get(f"/department/bulletins/{first.id}/edit").status_code == 302
+
+
+def test_two_corrections_at_once_give_a_message(ctx, prices, official, monkeypatch) -> None:
+    """Two clicks on "Correct": both saw version 1 as the latest and insert version 2."""
+    staff = _user(official)
+    first = _draft()
+    services.publish_bulletin(actor=staff, bulletin=first)
+    services.correct_bulletin(actor=staff, bulletin=first, note="Sửa giá cà phê.")
+    db.session.commit()
+    monkeypatch.setattr(services, "latest_version", lambda kind, start: first)  # the stale read
+    with pytest.raises(DomainError, match=re.escape(str(services.DRAFTED_ELSEWHERE))):
+        services.correct_bulletin(actor=staff, bulletin=first, note="Sửa giá cà phê.")
+    assert [v.version for v in services.versions_of(first, include_drafts=True)] == [1, 2]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from market.accounts.models import User
 from market.audit.models import AuditEvent
 from market.bulletins import services
-from market.bulletins.models import Bulletin, BulletinSubscription
+from market.bulletins.models import Bulletin
 from market.extensions import db
 from tests.bulletins.conftest import TODAY
 from tests.conftest import log_in
@@ -245,14 +245,10 @@ def test_subscribing_from_the_archive(client, app, member) -> None:
     page = client.get("/bulletins").get_data(as_text=True)
     assert "Bạn đang nhận mỗi bản tin mới qua e-mail." in page
     with app.app_context():
-        assert db.session.scalar(
-            select(BulletinSubscription).where(BulletinSubscription.user_id == member.id)
-        )
+        assert [u.id for u in services.subscribers()] == [member.id]
     client.post("/bulletins/unsubscribe")
     with app.app_context():
-        assert not db.session.scalar(
-            select(BulletinSubscription).where(BulletinSubscription.user_id == member.id)
-        )
+        assert services.subscribers() == []
     # The e-mail settings page offers the kind (immediately or off, no digest).
     settings = client.get("/account/email").get_data(as_text=True)
     assert "Bản tin giá cả" in settings
@@ -261,3 +257,54 @@ def test_subscribing_from_the_archive(client, app, member) -> None:
 def test_subscribing_needs_an_account(client) -> None:
     response = client.post("/bulletins/subscribe")
     assert response.status_code == 302 and "/login" in response.location
+
+
+def test_api_404_is_the_apps_translated_json_error(client, published) -> None:
+    missing = client.get("/api/v1/bulletins/999999")
+    assert missing.status_code == 404
+    assert missing.get_json() == {
+        "error": {"status": 404, "message": "Trang này không tồn tại hoặc đã được chuyển đi."}
+    }
+
+
+def test_drafting_at_the_same_time_as_the_job_is_a_message(
+    client, app, prices, official, monkeypatch
+) -> None:
+    with app.test_request_context():
+        services.draft_bulletin(actor=None, period="week", today=TODAY)  # the Monday job
+        db.session.commit()
+        message = str(services.DRAFTED_ELSEWHERE)  # in Vietnamese once translated
+    monkeypatch.setattr(services, "latest_version", lambda kind, start: None)  # not seen yet
+    log_in(client, official)
+    response = client.post(
+        "/department/bulletins/draft", data={"period": "week", "day": "2026-04-15"}
+    )
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_a_long_row_note_is_marked_on_its_row(client, app, prices, official) -> None:
+    log_in(client, official)
+    edit = client.post(
+        "/department/bulletins/draft", data={"period": "week", "day": "2026-04-15"}
+    ).location
+    page = client.get(edit).get_data(as_text=True)
+    assert f'maxlength="{services.MAX_NOTE}"' in page and 'maxlength="500"' in page
+    with app.app_context():
+        bulletin = db.session.scalar(select(Bulletin))
+        item_ids = [i.id for i in bulletin.items]
+    long_note = "Ghi chú dài " + "x" * services.MAX_NOTE
+    form = {"title": "Bản tin", "commentary": "", "section-prices": "y"}
+    for item_id in item_ids:
+        form[f"item-{item_id}-position"] = "10"
+        form[f"item-{item_id}-included"] = "y"
+    form[f"item-{item_ids[1]}-note"] = long_note
+    response = client.post(edit, data=form)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'value="{long_note}"' in page  # what was typed is still there
+    checkbox = page.index(f'name="item-{item_ids[1]}-included"')
+    row = page[page.rindex("<tr", 0, checkbox) : page.index("</tr>", checkbox)]
+    assert 'class="has-error"' in row and "Tối đa 500 ký tự." in row
+    with app.app_context():
+        assert db.session.scalar(select(Bulletin)).title != "Bản tin"
