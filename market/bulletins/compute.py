@@ -33,6 +33,7 @@ from sqlalchemy import distinct, func, select
 
 from market.catalogue.models import HOME_PROVINCE_CODE, Commodity, Market
 from market.extensions import db
+from market.prices.history import bounds
 from market.prices.models import PriceObservation, PriceSeries
 from market.prices.series import WARNING_ORDER
 
@@ -60,13 +61,8 @@ class Period:
 
 def period_of(kind: str, day: date) -> Period:
     """The week (Monday–Sunday) or calendar month that contains ``day``."""
-    if kind == "week":
-        start = day - timedelta(days=day.weekday())
-        return Period("week", start, start + timedelta(days=6))
-    if kind == "month":
-        start = day.replace(day=1)
-        end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-        return Period("month", start, end)
+    if kind in PERIOD_KINDS:
+        return Period(kind, *bounds(day, kind))
     raise ValueError(f"period must be one of {', '.join(PERIOD_KINDS)}, not {kind!r}")
 
 

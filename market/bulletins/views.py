@@ -13,25 +13,17 @@ from market.bulletins.models import Bulletin
 from market.bulletins.pdf import pdf_for
 from market.extensions import db
 from market.prices.history import to_csv, to_xlsx
-from market.site.i18n import current_locale, format_number
+from market.site.downloads import file_response
+from market.site.i18n import current_locale
 
 bp = Blueprint("bulletins", __name__)
 
 PER_PAGE = 20
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.app_template_filter("bulletin_period")
 def _bulletin_period(bulletin: Bulletin) -> str:
     return services.period_label(bulletin.period_kind, bulletin.period_start, bulletin.period_end)
-
-
-@bp.app_template_filter("price_value")
-def _price_value(value) -> str:
-    """A price: whole đồng from 100 up, two decimals below (1,33 đ/kg of timber)."""
-    if value is None:
-        return "—"
-    return format_number(value, 0 if value >= 100 else 2)
 
 
 def filename(bulletin: Bulletin, extension: str) -> str:
@@ -41,19 +33,9 @@ def filename(bulletin: Bulletin, extension: str) -> str:
     )
 
 
-def download(data: bytes, name: str, mimetype: str, *, inline: bool = False) -> Response:
-    response = Response(data, mimetype=mimetype)
-    disposition = "inline" if inline else "attachment"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
-    return response
-
-
 def pdf_response(bulletin: Bulletin) -> Response:
-    response = download(
-        pdf_for(bulletin, locale=current_locale()),
-        filename(bulletin, "pdf"),
-        "application/pdf",
-        inline=True,
+    response = file_response(
+        pdf_for(bulletin, locale=current_locale()), filename(bulletin, "pdf"), inline=True
     )
     if bulletin.is_published:
         # A published version never changes: phones need not fetch it twice.
@@ -68,9 +50,9 @@ def pdf_response(bulletin: Bulletin) -> Response:
 def table_response(bulletin: Bulletin, kind: str) -> Response:
     rows = services.table_rows(bulletin)
     if kind == "csv":
-        return download(to_csv(services.TABLE_COLUMNS, rows), filename(bulletin, "csv"), "text/csv")
+        return file_response(to_csv(services.TABLE_COLUMNS, rows), filename(bulletin, "csv"))
     data = to_xlsx(services.TABLE_COLUMNS, rows, sheet=f"{bulletin.period_start.isoformat()}")
-    return download(data, filename(bulletin, "xlsx"), XLSX)
+    return file_response(data, filename(bulletin, "xlsx"))
 
 
 @bp.get("/bulletins")

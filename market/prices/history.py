@@ -40,7 +40,8 @@ class HistoryRow:
     days: int
 
 
-def _bucket(day: date, grain: str) -> tuple[date, date]:
+def bounds(day: date, grain: str) -> tuple[date, date]:
+    """The first and last day of the day, week (Monday–Sunday) or calendar month of ``day``."""
     if grain == "week":
         start = day - timedelta(days=day.weekday())
         return start, start + timedelta(days=6)
@@ -95,7 +96,7 @@ def history(
     for market_id, day, mean, low, high in db.session.execute(stmt):
         period = periods.get(day)
         if period is None:
-            period = periods[day] = _bucket(day, grain)
+            period = periods[day] = bounds(day, grain)
         entry = buckets[(market_id, period[0])]
         entry[0] = period[1]
         entry[1].append(mean if type(mean) is Decimal else Decimal(str(mean)))

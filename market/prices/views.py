@@ -10,7 +10,6 @@ from typing import Any
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -32,6 +31,7 @@ from market.extensions import db
 from market.forms import options, show_error
 from market.prices import charts, history, series
 from market.prices.services import PRICE_TYPE_LABELS
+from market.site.downloads import file_response
 from market.site.i18n import current_locale, format_day, format_number
 from market.site.pagecache import PageCache, cached_fragment, cached_page
 
@@ -105,6 +105,14 @@ def _fixed(
             [integer[:head], *(integer[i : i + 3] for i in range(head, len(integer), 3))]
         )
     return f"{integer}{point}{fraction}" if digits else integer
+
+
+@bp.app_template_filter("price_value")
+def _price_value(value: Decimal | float | None, separators: Separators | None = None) -> str:
+    """A price: whole đồng from 100 up, two decimals below (1,33 đ/kg)."""
+    if value is None:
+        return "—"
+    return _fixed(value, 0 if value >= 100 else 2, separators)
 
 
 @bp.app_template_filter("pct")
@@ -273,18 +281,7 @@ def board_csv():
                     s.last_source.name if s.last_source else "",
                 ]
             )
-    return _download(history.to_csv(BOARD_COLUMNS, rows), f"gia-nong-san-{date.today()}.csv")
-
-
-def _download(data: bytes, filename: str) -> Response:
-    mimetype = (
-        "text/csv"
-        if filename.endswith(".csv")
-        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    )
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return file_response(history.to_csv(BOARD_COLUMNS, rows), f"gia-nong-san-{date.today()}.csv")
 
 
 def _commodity_or_404(code: str) -> Commodity:
@@ -413,8 +410,8 @@ def commodity_download(code: str, kind: str):
     )
     filename = f"gia-{commodity.code}-{sel['period']}-{sel['grain']}.{kind}"
     if kind == "csv":
-        return _download(history.to_csv(history.HISTORY_COLUMNS, table), filename)
-    return _download(
+        return file_response(history.to_csv(history.HISTORY_COLUMNS, table), filename)
+    return file_response(
         history.to_xlsx(history.HISTORY_COLUMNS, table, sheet=commodity.code), filename
     )
 
