@@ -494,7 +494,7 @@ def client(
     as the signed-in reader whose session ``cookie`` is given, or as new visitors.
 
     A ``{n}`` in ``path`` becomes a number unique to each request: a URL nobody asked for
-    before, so the page is rendered afresh every time (the page cache never hits)."""
+    before (in an argument the page reads), so the page is rendered afresh every time."""
     headers = _headers(cookie)
     latencies: list[list[float]] = [[] for _ in range(threads)]
     errors = [0] * threads
@@ -643,7 +643,7 @@ def run() -> None:
                 ("`/prices` (board)", "/prices", "board-item", False),
                 (
                     "`/prices` (board) rendered afresh every time¹",
-                    "/prices?fresh={n}",
+                    "/prices?type=fresh{n}",
                     "board-item",
                     False,
                 ),
@@ -661,7 +661,7 @@ def run() -> None:
                 ),
                 (
                     f"`/prices/{busy}` (1 year) rendered afresh every time¹",
-                    f"/prices/{busy}?fresh={{n}}",
+                    f"/prices/{busy}?type=fresh{{n}}",
                     '<svg class="chart"',
                     False,
                 ),
@@ -731,9 +731,10 @@ def run() -> None:
         "",
         "¹ Visitors who are not signed in share one rendering of each page until the prices "
         "change (market/site/pagecache.py: the cache is keyed on the series' version stamp, "
-        "checked at most once a second); the plain rows are what they get. A unique query "
-        "string defeats the cache and shows the cost of rendering: what the first visitor "
-        "after new prices waits for.",
+        "checked at most once a second, and on the query arguments the page reads); the "
+        "plain rows are what they get. A price type unique to each request (``?type=fresh…``: "
+        "read, found unknown, so the whole board) defeats the cache and shows the cost of "
+        "rendering: what the first visitor after new prices waits for.",
         "² The same pages for a signed-in reader (session cookie from the bench app's "
         "`/_bench/sign-in`): the layout, with the reader's name and menu, is rendered per "
         "request around the board or commodity body shared by every reader "

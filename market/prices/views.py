@@ -172,6 +172,11 @@ def _price_change(value: float | None, label: str, separators: Separators | None
     )
 
 
+# The query arguments each page reads; the page cache keys on these alone.
+BOARD_ARGS = ("q", "category", "market", "type")
+COMMODITY_ARGS = ("type", "market", "period", "grain")
+
+
 def _filters() -> dict:
     return {
         "query": request.args.get("q", "").strip(),
@@ -201,9 +206,10 @@ def board():
     return cached_page(
         PAGES,
         version=series.data_version,
+        args=BOARD_ARGS,
         render=lambda: render_template(
             "prices/board.html",
-            body=cached_fragment(PAGES, version=series.data_version, render=body),
+            body=cached_fragment(PAGES, version=series.data_version, render=body, args=BOARD_ARGS),
         ),
     )
 
@@ -340,11 +346,15 @@ def commodity(code: str):
     return cached_page(
         PAGES,
         version=series.data_version,
+        args=COMMODITY_ARGS,
         render=lambda: render_template(
             "prices/commodity.html",
             name=commodity.name(current_locale()),
             body=cached_fragment(
-                PAGES, version=series.data_version, render=lambda: _commodity_body(commodity)
+                PAGES,
+                version=series.data_version,
+                render=lambda: _commodity_body(commodity),
+                args=COMMODITY_ARGS,
             ),
         ),
     )
@@ -377,7 +387,6 @@ def _commodity_body(commodity: Commodity) -> str:
         price_type=sel["price_type"],
         limit=50,
     )
-    args = {k: v for k, v in request.args.items(multi=True)}
     return render_template(
         "prices/_commodity.html",
         commodity=commodity,
@@ -390,8 +399,7 @@ def _commodity_body(commodity: Commodity) -> str:
         periods=history.PERIODS,
         grains=history.GRAINS,
         price_types=PRICE_TYPE_LABELS,
-        download_args=request.args.to_dict(flat=False),
-        args=args,
+        download_args={k: request.args.getlist(k) for k in COMMODITY_ARGS if k in request.args},
         type_names=_type_names(),
     )
 

@@ -13,7 +13,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from flask import Response, make_response, request, session
 from flask_login import current_user
@@ -76,18 +76,26 @@ def cacheable() -> bool:
     return not current_user.is_authenticated and not session.get("_flashes")
 
 
-def _request_key() -> tuple:
-    return (current_locale(), request.path, tuple(sorted(request.args.items(multi=True))))
+def _request_key(args: Iterable[str]) -> tuple:
+    """The language, the path and the query arguments the page reads: anything else (a
+    "?fbclid=…" that every shared link carries) must not make each visit a new page."""
+    wanted = set(args)
+    chosen = sorted((k, v) for k, v in request.args.items(multi=True) if k in wanted)
+    return (current_locale(), request.path, tuple(chosen))
 
 
 def cached_fragment(
-    cache: PageCache, *, version: Callable[[], str], render: Callable[[], str]
+    cache: PageCache,
+    *,
+    version: Callable[[], str],
+    render: Callable[[], str],
+    args: Iterable[str] = (),
 ) -> Markup:
     """The part of a page that is the same for every reader (the board, a commodity's tables and
     chart), rendered once per data version and language and shared by everyone, signed in or
     not; the layout around it is rendered per request. ``render`` must not depend on the user."""
     stamp = cache.version(version)
-    key = ("fragment", *_request_key())
+    key = ("fragment", *_request_key(args))
     body = cache.get(key, stamp)
     if body is None:
         body = render()
@@ -96,7 +104,11 @@ def cached_fragment(
 
 
 def cached_page(
-    cache: PageCache, *, version: Callable[[], str], render: Callable[[], str]
+    cache: PageCache,
+    *,
+    version: Callable[[], str],
+    render: Callable[[], str],
+    args: Iterable[str] = (),
 ) -> Response | str:
     """Serve ``render()``'s page, from the cache when nothing changed, with an ETag so that a
     phone that has the page already gets a 304 and no body. Signed-in users (their name, their
@@ -104,7 +116,7 @@ def cached_page(
     if not cacheable():
         return render()
     stamp = cache.version(version)
-    key = _request_key()
+    key = _request_key(args)
     body = cache.get(key, stamp)
     if body is None:
         body = render()

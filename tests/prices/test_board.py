@@ -275,3 +275,21 @@ def test_public_pages_carry_no_form_token(client, dataset) -> None:
     response = client.get("/language/en?next=/prices")
     assert response.status_code == 302 and response.headers["Location"] == "/prices"
     assert "Farm produce prices" in client.get("/prices").get_data(as_text=True)
+
+
+def test_arguments_a_page_does_not_read_share_its_rendering(client, dataset, monkeypatch) -> None:
+    """A link shared on social networks comes back with "?fbclid=…" on every visit."""
+    from market.prices import series
+
+    first = client.get("/prices?category=cay_cong_nghiep")
+    client.get("/prices/ca_phe_robusta_nhan?period=5y")
+
+    def unchanged(*_args, **_kwargs):
+        raise AssertionError("rendered again for an argument the page does not read")
+
+    monkeypatch.setattr(series, "board", unchanged)
+    monkeypatch.setattr("market.prices.views._selection", unchanged)
+    again = client.get("/prices?fbclid=IwAR0abc&category=cay_cong_nghiep")
+    assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
+    page = client.get("/prices/ca_phe_robusta_nhan?period=5y&utm_source=zalo")
+    assert page.status_code == 200 and "utm_source" not in page.get_data(as_text=True)
