@@ -732,7 +732,7 @@ def run() -> None:
         "¹ Visitors who are not signed in share one rendering of each page until the prices "
         "change (market/site/pagecache.py: the cache is keyed on the series' version stamp, "
         "checked at most once a second, and on the query arguments the page reads); the "
-        "plain rows are what they get. A price type unique to each request (``?type=fresh…``: "
+        "plain rows are what they get. A price type unique to each request (`?type=fresh…`: "
         "read, found unknown, so the whole board) defeats the cache and shows the cost of "
         "rendering: what the first visitor after new prices waits for.",
         "² The same pages for a signed-in reader (session cookie from the bench app's "
