@@ -11,7 +11,6 @@ from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -215,9 +214,8 @@ def board():
 
 
 def _type_names() -> dict[str, str]:
-    """The ``price_type`` filter's words, once per page rather than once per row."""
-    label = current_app.jinja_env.filters["price_type"]
-    return {value: label(value) for value in PRICE_TYPE_LABELS}
+    """The price types' words in the reader's language, once per page rather than per row."""
+    return {value: str(label) for value, label in PRICE_TYPE_LABELS.items()}
 
 
 BOARD_COLUMNS = [
