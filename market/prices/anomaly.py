@@ -91,6 +91,10 @@ class Level(StrEnum):
     FALL = "fall"
 
 
+# The levels shown as warnings, the strongest first.
+WARNINGS = (Level.ALERT, Level.FALL, Level.WATCH)
+
+
 @dataclass(frozen=True)
 class Unavailable:
     """Why a method gave no value, for logs and the series page."""

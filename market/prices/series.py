@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from market.catalogue.models import HOME_PROVINCE_CODE, Commodity, Market
 from market.catalogue.services import commodities_matching
 from market.extensions import db
+from market.prices.anomaly import WARNINGS
 from market.prices.models import PriceObservation, PriceSeries
 
 SeriesKey = tuple[int, int, str, str, str]  # commodity, market, price type, unit, currency
@@ -190,7 +191,7 @@ class BoardEntry:
     warning: PriceSeries | None = None
 
 
-WARNING_ORDER = {"alert": 0, "fall": 1, "watch": 2}
+WARNING_ORDER = {str(level): place for place, level in enumerate(WARNINGS)}
 
 
 def board(
@@ -293,7 +294,7 @@ def _spark_points(text: str) -> tuple[tuple[Any, ...], ...]:
     return tuple(tuple(p) for p in json.loads(text))
 
 
-def warnings(*, levels: tuple[str, ...] = ("alert", "fall", "watch")) -> list[PriceSeries]:
+def warnings(*, levels: tuple[str, ...] = tuple(WARNING_ORDER)) -> list[PriceSeries]:
     return list(
         db.session.scalars(
             select(PriceSeries)

@@ -155,6 +155,11 @@ def _grain_label(value: str) -> str:
     return str(GRAIN_LABELS.get(value, value))
 
 
+@bp.app_context_processor
+def _warning_levels() -> dict[str, Any]:
+    return {"warning_levels": series.WARNING_ORDER}
+
+
 @bp.app_template_global("sparkline")
 def _sparkline(points) -> Markup:
     return charts.sparkline(points or [])

@@ -16,9 +16,7 @@ from market.db import utcnow
 from market.extensions import db
 from market.prices import anomaly
 from market.prices.models import PriceObservation, PriceSeries
-from market.prices.series import SeriesKey, key_of, series_filter
-
-WARNING_LEVELS = ("watch", "alert", "fall")
+from market.prices.series import WARNING_ORDER, SeriesKey, key_of, series_filter
 
 
 def daily_points(key: SeriesKey) -> list[tuple[date, float]]:
@@ -75,7 +73,7 @@ def compute_anomalies(*, today: date | None = None, commodity_id: int | None = N
             series.anomaly_quality = round(float(result.quality.score), 3)
             series.anomaly_detail = _detail(result)
         series.anomaly_at = utcnow()
-        if series.anomaly_level in WARNING_LEVELS:
+        if series.anomaly_level in WARNING_ORDER:
             warned += 1
             if series.anomaly_level != before:
                 notify_anomaly(series=series, today=today)

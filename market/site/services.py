@@ -27,6 +27,7 @@ def home_summary() -> dict[str, Any]:
         .order_by(Organisation.status_changed_at.desc(), Organisation.id.desc())
         .limit(6)
     ).all()
+    from market.prices.anomaly import Level
     from market.prices.models import PriceSeries
 
     # Quảng Trị's own prices first, the biggest 30-day movers among them.
@@ -40,7 +41,7 @@ def home_summary() -> dict[str, Any]:
     movers = sorted(home_series, key=lambda s: -abs(s.change(s.price_30d) or 0))[:6]
     warnings = db.session.scalars(
         select(PriceSeries)
-        .where(PriceSeries.anomaly_level.in_(("alert", "fall")))
+        .where(PriceSeries.anomaly_level.in_((Level.ALERT, Level.FALL)))
         .order_by(PriceSeries.anomaly_value.desc())
         .limit(4)
     ).all()
