@@ -71,6 +71,9 @@ class Unit(db.Model):
     base_unit: Mapped[str] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(String(300))
 
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_vi
+
     @property
     def priced_per(self) -> str:
         """The unit prices in this unit are stored per: its base unit, or itself when it has

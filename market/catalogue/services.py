@@ -315,6 +315,10 @@ def commodities(*, with_aliases: bool = False) -> list[Commodity]:
     return list(db.session.scalars(stmt))
 
 
+def units() -> list[Unit]:
+    return list(db.session.scalars(select(Unit).order_by(Unit.kind, Unit.code)))
+
+
 def get_commodity(commodity_id: int | None) -> Commodity | None:
     return db.session.get(Commodity, commodity_id) if commodity_id else None
 

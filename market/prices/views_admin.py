@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from market.catalogue import services as catalogue
-from market.catalogue.models import Unit
 from market.errors import DomainError
 from market.extensions import db
 from market.forms import options, show_error
@@ -20,6 +19,7 @@ from market.permissions import can, require
 from market.prices import collect, imports, services
 from market.prices.forms import ImportForm, ManualPriceForm, ReviewForm, SourceForm
 from market.prices.models import UnmappedName
+from market.site.i18n import current_locale
 
 bp = Blueprint("prices_admin", __name__, url_prefix="/department/prices")
 
@@ -224,8 +224,8 @@ def _manual_choices(form: ManualPriceForm) -> None:
         [("", "—")] + [(c.id, catalogue.commodity_label(c)) for c in catalogue.commodities()]
     )
     form.market_id.choices = options([("", "—")] + [(m.id, m.name) for m in services.markets()])
-    units = db.session.query(Unit).order_by(Unit.kind, Unit.code).all()
-    form.unit_code.choices = options((u.code, u.name_vi) for u in units)
+    locale = current_locale()
+    form.unit_code.choices = options((u.code, u.name(locale)) for u in catalogue.units())
 
 
 @bp.route("/new", methods=["GET", "POST"])
