@@ -155,9 +155,8 @@ def _grain_label(value: str) -> str:
     return str(GRAIN_LABELS.get(value, value))
 
 
-@bp.app_context_processor
-def _warning_levels() -> dict[str, Any]:
-    return {"warning_levels": series.WARNING_ORDER}
+# A global, not a context variable: the badge macros are imported without the context.
+bp.add_app_template_global(series.WARNING_ORDER, "warning_levels")
 
 
 @bp.app_template_global("sparkline")

@@ -293,3 +293,16 @@ def test_arguments_a_page_does_not_read_share_its_rendering(client, dataset, mon
     assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
     page = client.get("/prices/ca_phe_robusta_nhan?period=5y&utm_source=zalo")
     assert page.status_code == 200 and "utm_source" not in page.get_data(as_text=True)
+
+
+def test_a_warning_shows_as_a_badge_on_the_board_and_the_commodity_page(app, client, dataset):
+    with app.app_context():
+        s = db.session.scalar(
+            select(PriceSeries).where(PriceSeries.commodity_id == dataset["coffee"])
+        )
+        s.anomaly_level, s.anomaly_method, s.anomaly_value = "alert", "ipa", 1.25
+        s.anomaly_quality = 0.9
+        db.session.commit()
+    for url in ("/prices", "/prices/ca_phe_robusta_nhan"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'class="badge warn-alert"' in page and "1,25" in page, url
