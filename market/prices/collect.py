@@ -145,6 +145,8 @@ def store_prices(
     source_url: str | None,
 ) -> dict[str, Any]:
     """Resolve names and store each price; unknown names are noted and their prices held."""
+    from flask_babel import gettext as _
+
     from market.prices.sources.base import Rejection
 
     index = NameIndex.load()
@@ -160,7 +162,7 @@ def store_prices(
                     Rejection(
                         price.row_number,
                         price.raw_text,
-                        "no market given on the row or in settings",
+                        _("no market given on the row or in settings"),
                     )
                 )
                 continue

@@ -54,7 +54,7 @@ class RowOutcome:
     row: int
     text: str
     outcome: str  # new | update | unchanged | flagged | rejected
-    reason: str = ""
+    reason: str = ""  # translated when the preview is made
     values: dict[str, Any] = field(default_factory=dict)
 
 
@@ -177,20 +177,25 @@ def _judge(number, text, cell, index, doubts, source, today, seen) -> RowOutcome
     )
     try:
         if not raw.commodity:
-            raise RowError("no commodity")
+            raise RowError(_("no commodity name"))
         price = normalise(raw, today=today)
     except RowError as exc:
         return RowOutcome(number, text, "rejected", str(exc))
     commodity_id = index.commodity(price.commodity_name)
     market_id = index.market(price.market_name)
     if commodity_id is None:
-        return RowOutcome(number, text, "rejected", f"unknown commodity {price.commodity_name!r}")
+        reason = _("unknown commodity “%(name)s”", name=price.commodity_name)
+        return RowOutcome(number, text, "rejected", reason)
+    if not price.market_name:
+        return RowOutcome(number, text, "rejected", _("no market name"))
     if market_id is None:
-        return RowOutcome(number, text, "rejected", f"unknown market {price.market_name!r}")
+        reason = _("unknown market “%(name)s”", name=price.market_name)
+        return RowOutcome(number, text, "rejected", reason)
     price_type = price.price_type or "wholesale"
     key = (commodity_id, market_id, price_type, price.observed_on)
     if key in seen:
-        return RowOutcome(number, text, "rejected", "the same price appears earlier in the file")
+        reason = _("the same price appears earlier in the file")
+        return RowOutcome(number, text, "rejected", reason)
     seen.add(key)
     existing = find_observation(
         source_id=source.id,

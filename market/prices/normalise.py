@@ -17,6 +17,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 from market.prices.sources.base import Collected, RawRow, Rejection, clean_text, is_blank
 from market.text import (
     DateFormatError,
@@ -56,7 +58,11 @@ MAX_PRICE = Decimal(10) ** 15
 
 
 class RowError(ValueError):
-    """A row's price, unit or date cannot be understood; the message says why, in English."""
+    """A row's price, unit or date cannot be understood; the message says why.
+
+    The message is a lazy Flask-Babel string: ``str(error)`` gives it in the current locale
+    (Vietnamese in the app and its jobs) and in English outside an app context.
+    """
 
 
 # ---------------------------------------------------------------------------
@@ -208,9 +214,11 @@ def _money_scale(amount: str, text: str) -> Decimal:
     try:
         value = parse_number(amount, thousands=None)
     except NumberFormatError as exc:
-        raise RowError(f"cannot read the unit {text!r}: {exc}") from exc
+        raise RowError(
+            _l("cannot read the unit “%(text)s”: %(error)s", text=text, error=exc)
+        ) from exc
     if value <= 0:
-        raise RowError(f"unit {text!r} has a scale that is not positive")
+        raise RowError(_l("the unit “%(text)s” has a scale that is not positive", text=text))
     return value
 
 
@@ -244,7 +252,7 @@ def parse_price_unit(text: str | None) -> UnitSpec:
         currency, explicit = money.strip(), True  # another ISO 4217 code, e.g. EUR
     elif folded_money:
         if not re.fullmatch(r"[0-9.,\s]*(?:nghin|ngan|trieu|tram|k|tr)?", folded_money):
-            raise RowError(f"cannot read the currency in the unit {text!r}")
+            raise RowError(_l("cannot read the currency in the unit “%(text)s”", text=text))
         scale = _money_scale(folded_money, text)
     unit_code: str | None = None
     if per.strip():
@@ -270,7 +278,7 @@ def parse_currency(text: str | None) -> str | None:
         return "USD"
     if _ISO_CODE.fullmatch(clean_text(text)):
         return clean_text(text)
-    raise RowError(f"cannot read the currency {text!r}")
+    raise RowError(_l("cannot read the currency “%(text)s”", text=text))
 
 
 # ---------------------------------------------------------------------------
@@ -357,20 +365,28 @@ def _price_and_unit(text: str, thousands: str | None) -> tuple[Decimal, Decimal,
             continue
         if spec.explicit_currency or spec.unit_code or spec.scale != 1:
             return found.low, found.high, suffix
-    raise RowError(f"cannot read the price {text!r}: {error}")
+    raise RowError(_l("cannot read the price “%(text)s”: %(error)s", text=text, error=error))
 
 
 def _resolve_date(text: str | None, today: date) -> date:
     if text is None or not clean_text(text):
-        raise RowError("no date printed and none configured")
+        raise RowError(_l("no date printed and none configured"))
     if fold(text) in {"today", "hom nay"}:
         return today
     try:
         found = parse_date(text, today=today)
     except DateFormatError as exc:
-        raise RowError(f"cannot read the date {text!r}: {exc}") from exc
+        raise RowError(
+            _l("cannot read the date “%(text)s”: %(error)s", text=text, error=exc)
+        ) from exc
     if found > today + timedelta(days=1):
-        raise RowError(f"date {found.isoformat()} ({text!r}) lies in the future")
+        raise RowError(
+            _l(
+                "the date %(date)s (“%(text)s”) lies in the future",
+                date=found.isoformat(),
+                text=text,
+            )
+        )
     return found
 
 
@@ -378,10 +394,16 @@ def _change_multiplier(text: str, price_spec: UnitSpec, price_unit: Unit) -> Dec
     """Multiplier for a change printed in its own unit; its unit defaults to the price's."""
     spec = parse_price_unit(text)
     if spec.explicit_currency and spec.currency != price_spec.currency:
-        raise RowError(f"the change unit {text!r} is not in {price_spec.currency}")
+        raise RowError(
+            _l(
+                "the change unit “%(text)s” is not in %(currency)s",
+                text=text,
+                currency=price_spec.currency,
+            )
+        )
     unit = units()[spec.unit_code] if spec.unit_code else price_unit
     if unit.base != price_unit.base:
-        raise RowError(f"the change unit {text!r} does not match the price unit")
+        raise RowError(_l("the change unit “%(text)s” does not match the price unit", text=text))
     return spec.scale / unit.factor if unit.factor is not None else spec.scale
 
 
@@ -407,22 +429,28 @@ def normalise(
 
     commodity = pick(row.commodity, "commodity")
     if commodity is None:
-        raise RowError("no commodity name")
+        raise RowError(_l("no commodity name"))
     if is_blank(row.price_text):
-        raise RowError("no price printed")
+        raise RowError(_l("no price printed"))
     low, high, cell_unit = _price_and_unit(row.price_text, thousands)
 
     # The row's unit column wins, then a unit printed in the price cell, then the page's.
     unit_text = clean_text(row.unit_text) or cell_unit or pick(None, "unit")
     if unit_text is None:
-        raise RowError("no unit printed and none configured")
+        raise RowError(_l("no unit printed and none configured"))
     spec = parse_price_unit(unit_text)
     if spec.unit_code is None:
-        raise RowError(f"unknown unit {unit_text!r}")
+        raise RowError(_l("unknown unit “%(text)s”", text=unit_text))
     currency = spec.currency
     column_currency = parse_currency(pick(row.currency_text, "currency"))
     if spec.explicit_currency and column_currency and column_currency != spec.currency:
-        raise RowError(f"currency {column_currency} disagrees with the unit {unit_text!r}")
+        raise RowError(
+            _l(
+                "the currency %(currency)s disagrees with the unit “%(text)s”",
+                currency=column_currency,
+                text=unit_text,
+            )
+        )
     if not spec.explicit_currency and column_currency:
         currency = column_currency
 
@@ -434,9 +462,9 @@ def normalise(
         unit_code = unit.base
 
     if low <= 0:
-        raise RowError(f"price {row.price_text!r} is not positive")
+        raise RowError(_l("the price “%(text)s” is not positive", text=row.price_text))
     if high * multiplier > MAX_PRICE:
-        raise RowError(f"price {row.price_text!r} is implausibly large")
+        raise RowError(_l("the price “%(text)s” is implausibly large", text=row.price_text))
     observed_on = _resolve_date(pick(row.date_text, "date"), today)
 
     change: Decimal | None = None
@@ -448,7 +476,9 @@ def normalise(
         try:
             change_value = parse_change(change_text, thousands=thousands)
         except NumberFormatError as exc:
-            raise RowError(f"cannot read the change {change_text!r}: {exc}") from exc
+            raise RowError(
+                _l("cannot read the change “%(text)s”: %(error)s", text=change_text, error=exc)
+            ) from exc
         change = round_price(change_value * change_multiplier)
 
     price_type_text = pick(row.price_type_text, "price_type")

@@ -32,6 +32,7 @@ from market.prices.models import (
 )
 from market.prices.normalise import NormalisedPrice, round_price
 from market.prices.series import refresh_many
+from market.site.i18n import format_number
 from market.text import NumberFormatError, parse_range
 
 PRICE_TYPE_LABELS = {
@@ -130,10 +131,16 @@ class Doubts:
         price: Decimal,
         observed_on: date,
     ) -> str | None:
-        """Why a price is doubtful (in English, for the log and the review page), or None."""
+        """Why a price is doubtful, or None: translated into the current locale (Vietnamese in
+        jobs) with its numbers formatted for it, as stored in ``flag_reason`` and shown on the
+        review page and the import preview."""
         base = self.base_unit_of(commodity_id)
         if base and unit_code != base:
-            return f"unit {unit_code} does not fit a commodity priced per {base}"
+            return _(
+                "the unit %(unit)s does not fit a commodity priced per %(base)s",
+                unit=unit_code,
+                base=base,
+            )
         history = self.recent(
             commodity_id=commodity_id,
             market_id=market_id,
@@ -157,7 +164,16 @@ class Doubts:
         spread = max(mad * Decimal("1.4826"), median * Decimal("0.02"))
         distance = abs(price - median) / spread if spread else Decimal(0)
         if distance > MAD_LIMIT:
-            return f"{price:,.0f} is {distance:.1f} MADs from the recent median {median:,.0f}"
+
+            def amount(value: Decimal) -> str:
+                return format_number(value, 0) if abs(value) >= 100 else format_number(value)
+
+            return _(
+                "%(price)s is %(distance)s MADs from the recent median %(median)s",
+                price=amount(price),
+                distance=format_number(distance, 1),
+                median=amount(median),
+            )
         return None
 
 

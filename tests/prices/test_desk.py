@@ -146,8 +146,9 @@ def test_import_previews_every_row_and_stores_all_accepted_at_once(app, client, 
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert page.count("badge-verified") == 2  # two new prices
-    assert "unknown commodity" in page and "Nấm mối rừng" in page
+    assert "mặt hàng “Nấm mối rừng” chưa có trong danh mục" in page  # unknown commodity
     assert "Hồ tiêu | Gia Lai" in page
+    assert "không đọc được giá “không rõ”" in page  # cannot read the price
     assert _count(app) == 0  # a preview stores nothing
     token = page.split("/department/prices/import/")[1].split('"')[0]
     response = client.post(f"/department/prices/import/{token}", data={"decision": "import"})

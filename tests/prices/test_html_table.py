@@ -84,7 +84,7 @@ def test_sct_table_price_type_comes_from_the_price_header() -> None:
     assert {p.price_type for p in prices} == {"retail"}
     assert {p.observed_on for p in prices} == {date(2026, 4, 17)}
     assert rejected[0].reason == "no price printed"
-    assert "cannot read the price 'liên hệ'" in rejected[1].reason
+    assert "cannot read the price “liên hệ”" in rejected[1].reason
 
 
 def test_explicit_columns_by_header_and_index() -> None:

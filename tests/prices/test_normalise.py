@@ -344,6 +344,26 @@ def test_normalise_all_keeps_going_after_a_bad_row() -> None:
     assert "cannot read the price" in rejected[0].reason
 
 
+def test_reasons_are_translated_in_the_app_and_english_without_it(ctx) -> None:
+    """In the app (and its jobs) the reasons officials read are Vietnamese; outside it, and
+    under ``force_locale("en")``, they stay English."""
+    from flask_babel import force_locale
+
+    from market.prices.sources import html_table
+
+    with pytest.raises(RowError) as error:
+        price_of(row("86.900", "đ/bó"))
+    assert str(error.value) == "không nhận ra đơn vị “đ/bó”"
+    with force_locale("en"):
+        assert str(error.value) == "unknown unit “đ/bó”"
+    rows = [row("86.900", date_text="17/05/2026", row_number=4)]
+    _prices, rejected = normalise_all(rows, today=TODAY)
+    assert rejected[0].reason == "ngày 2026-05-17 (“17/05/2026”) là ngày trong tương lai"
+    page = "<table><tr><th>Mặt hàng</th><th>Giá</th></tr><tr><td>Tiêu</td><td>-</td></tr></table>"
+    result = html_table.parse(page, settings={}, today=TODAY)
+    assert [r.reason for r in result.rejected] == ["không ghi giá"]  # "no price printed"
+
+
 def test_normalise_collected_passes_page_defaults_and_scale() -> None:
     result = ParseResult(
         rows=[RawRow(commodity="Tiêu", market="Gia Lai", price_text="148", date_text="17/4")],

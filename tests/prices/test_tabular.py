@@ -167,7 +167,7 @@ def test_pink_sheet_wide_layout() -> None:
     ]
     assert {r.market for r in result.rows} == {"Thế giới"}
     assert [(r.row_number, r.reason) for r in result.rejected] == [
-        (11, "date '2026M13' does not match '%YM%m'")
+        (11, "the date “2026M13” does not match the format %YM%m")
     ]
     prices, rejected = normalise_all(result.rows, today=TODAY)
     assert rejected == []

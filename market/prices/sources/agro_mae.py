@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
+from flask_babel import gettext as _
 
 from market.prices.fetch import Fetcher, Page
 from market.prices.sources.base import (
@@ -237,7 +238,15 @@ def parse(html: str, *, settings: Mapping[str, Any], today: date) -> ParseResult
         raw = " | ".join(cells)
         if len(cells) != len(headers):
             result.rejected.append(
-                Rejection(number, raw, f"expected {len(headers)} cells, found {len(cells)}")
+                Rejection(
+                    number,
+                    raw,
+                    _(
+                        "expected %(expected)d cells, found %(found)d",
+                        expected=len(headers),
+                        found=len(cells),
+                    ),
+                )
             )
             continue
         values: dict[str, str | None] = {
@@ -247,10 +256,10 @@ def parse(html: str, *, settings: Mapping[str, Any], today: date) -> ParseResult
             if not values.get(field):
                 values[field] = str(value)
         if is_blank(values.get("price")):
-            result.rejected.append(Rejection(number, raw, "no price printed"))
+            result.rejected.append(Rejection(number, raw, _("no price printed")))
             continue
         if not values.get("commodity"):
-            result.rejected.append(Rejection(number, raw, "no commodity name"))
+            result.rejected.append(Rejection(number, raw, _("no commodity name")))
             continue
         result.rows.append(
             RawRow(

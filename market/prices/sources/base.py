@@ -64,7 +64,11 @@ class RawRow:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A row that could not be read, kept so officials can see what the source printed."""
+    """A row that could not be read, kept so officials can see what the source printed.
+
+    ``reason`` is translated with Flask-Babel when the rejection is made: in the locale of the
+    app context (Vietnamese for collection jobs), in English without one.
+    """
 
     row_number: int | None
     raw: str

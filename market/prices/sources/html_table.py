@@ -22,6 +22,7 @@ from itertools import islice
 from typing import Any, NamedTuple
 
 from bs4 import BeautifulSoup, Tag
+from flask_babel import gettext as _
 from lxml import etree
 
 # A module import: normalise imports sources.base, so names are looked up at call time.
@@ -428,7 +429,7 @@ def _grid(dom: _Dom, rows: list[Any]) -> list[list[Cell]]:
         for tag in dom.cells(row):
             cell = Cell(tag, clean_text(dom.text(tag)))
             rowspan = _span(dom.get(tag, "rowspan"))
-            for _ in range(_span(dom.get(tag, "colspan"))):
+            for _copy in range(_span(dom.get(tag, "colspan"))):
                 while column in line:
                     column += 1
                 line[column] = cell
@@ -728,7 +729,11 @@ def parse(html: str, *, settings: Mapping[str, Any], today: date) -> ParseResult
                 Rejection(
                     row_number,
                     raw,
-                    f"row has {len(line)} cells; the price is column {mapping['price'] + 1}",
+                    _(
+                        "the row has %(cells)d cells; the price is column %(column)d",
+                        cells=len(line),
+                        column=mapping["price"] + 1,
+                    ),
                 )
             )
             continue
@@ -749,11 +754,11 @@ def parse(html: str, *, settings: Mapping[str, Any], today: date) -> ParseResult
 
         price = values.get("price")
         if price is None or is_blank(price):
-            result.rejected.append(Rejection(row_number, raw, "no price printed"))
+            result.rejected.append(Rejection(row_number, raw, _("no price printed")))
             continue
         commodity = values.get("commodity")
         if not commodity:
-            result.rejected.append(Rejection(row_number, raw, "no commodity name"))
+            result.rejected.append(Rejection(row_number, raw, _("no commodity name")))
             continue
         result.rows.append(
             RawRow(

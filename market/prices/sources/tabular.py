@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from zipfile import BadZipFile
 
+from flask_babel import gettext as _
+
 from market.prices.fetch import Fetcher
 from market.prices.sources.base import (
     FIELDS,
@@ -210,7 +212,13 @@ def _date_text(value: Cell, date_format: str | None) -> str:
         try:
             return datetime.strptime(clean_text(str(value)), date_format).date().isoformat()
         except ValueError as exc:
-            raise ValueError(f"date {value!r} does not match {date_format!r}") from exc
+            raise ValueError(
+                _(
+                    "the date “%(text)s” does not match the format %(format)s",
+                    text=clean_text(str(value)),
+                    format=date_format,
+                )
+            ) from exc
     return cell_text(value)
 
 
@@ -332,10 +340,10 @@ def _parse_long(table: list[list[Cell]], settings: Mapping[str, Any]) -> ParseRe
                 if not values.get(field):
                     values[field] = str(value)
             if is_blank(values.get("price")):
-                result.rejected.append(Rejection(row_number, raw, "no price printed"))
+                result.rejected.append(Rejection(row_number, raw, _("no price printed")))
                 continue
             if not values.get("commodity"):
-                result.rejected.append(Rejection(row_number, raw, "no commodity name"))
+                result.rejected.append(Rejection(row_number, raw, _("no commodity name")))
                 continue
             result.rows.append(
                 RawRow(
